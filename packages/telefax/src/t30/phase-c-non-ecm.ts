@@ -1,0 +1,170 @@
+/**
+ * @module
+ * Phase C without ECM: the page as T.4/T.6 coded data on the high-speed modem, the minimum scan line time padded
+ * in with fill bits, RTC at the end (T.4 §4.1, T.30 §5.3.3). Node I sends; node F (document) receives.
+ */
+
+import type { BilevelPage } from '../image/bilevel-page.ts';
+import { Fcf } from './fcf.ts';
+import { kFactorFor } from './page-codec.ts';
+import { acceptDcs } from './phase-b-receiver.ts';
+import { MODULATION_GAP_MS, type T30Context, type T30State } from './t30-context.ts';
+
+/** Largest non-ECM page we buffer: 16 MiB is ~2.5 hours at 14400 bit/s, far beyond any real page. */
+const MAX_PAGE_BYTES = 16 * 1024 * 1024;
+
+/** The page to send next: the one kept for retransmission, or the next from the source. */
+export async function currentPage(ctx: T30Context): Promise<BilevelPage> {
+  if (!ctx.tx.page) {
+    let page: BilevelPage | null;
+    try {
+      page = (await ctx.tx.feed?.take()) ?? null;
+    } catch (err) {
+      return ctx.fail('document_error', `the page source failed: ${(err as Error).message}`);
+    }
+    if (!page) return ctx.fail('document_error', 'the page source ended unexpectedly');
+    ctx.tx.page = page;
+    ctx.tx.pageData = null;
+    ctx.tx.rejections = 0;
+    // Start rendering the next page while this one goes out.
+    void ctx.tx.feed?.peek();
+  }
+  return ctx.tx.page;
+}
+
+/** The current page coded for the current DCS. */
+export function codedPage(ctx: T30Context, page: BilevelPage, forEcm: boolean): Uint8Array {
+  if (ctx.tx.pageData) return ctx.tx.pageData;
+  const dcs = ctx.dcs!;
+  const minBitsPerRow = forEcm ? 0 : Math.ceil((dcs.bitRate * dcs.minScanLineMs) / 1000);
+  try {
+    ctx.tx.pageData = ctx.codec.encode(page, {
+      compression: dcs.compression,
+      kFactor: kFactorFor(page.yDpi),
+      minBitsPerRow,
+    });
+  } catch (err) {
+    return ctx.fail('document_error', `page ${ctx.pages + 1} cannot be coded: ${(err as Error).message}`);
+  }
+  return ctx.tx.pageData;
+}
+
+/** Node I: send one page. */
+export async function stateI(ctx: T30Context): Promise<T30State> {
+  ctx.phase = 'C';
+  const page = await currentPage(ctx);
+  const data = codedPage(ctx, page, false);
+  const dcs = ctx.dcs!;
+  ctx.trace('tx', `page ${ctx.pages + 1}: ${data.length} octets at ${dcs.modem}`);
+  await ctx.port.sendSilence(MODULATION_GAP_MS);
+  await ctx.port.sendImage(dcs.modem, data);
+  return 'II_Q';
+}
+
+/** Node F (document, non-ECM): receive the page data up to carrier loss, then decode it. */
+export async function stateFDocNonEcm(ctx: T30Context): Promise<T30State> {
+  ctx.phase = 'C';
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  let started = false;
+  let deadline = Date.now() + ctx.timers.t2;
+  for (;;) {
+    const event = await ctx.nextEvent(deadline);
+    if (event === null) {
+      if (started) break;
+      return ctx.fail('timeout_t2', 'no page data within T2');
+    }
+    if (event.type === 'carrier-up' && event.modem !== 'v21') {
+      started = true;
+      deadline = Date.now() + ctx.timers.t2;
+    } else if (event.type === 'image') {
+      started = true;
+      deadline = Date.now() + ctx.timers.t2;
+      if (length + event.data.length <= MAX_PAGE_BYTES) {
+        chunks.push(event.data);
+        length += event.data.length;
+      }
+    } else if (event.type === 'carrier-down' && started) {
+      break;
+    } else if (event.type === 'hdlc') {
+      ctx.pushBack(event);
+      if (started) break;
+      const next = await commandInsteadOfPage(ctx);
+      if (next) return next;
+      deadline = Date.now() + ctx.timers.t2;
+    }
+  }
+  const data = new Uint8Array(length);
+  let at = 0;
+  for (const c of chunks) {
+    data.set(c, at);
+    at += c.length;
+  }
+  const dcs = ctx.dcs!;
+  const dpi = dpiOf(dcs.resolution);
+  ctx.rx.decoded = ctx.codec.decode(data, {
+    compression: dcs.compression,
+    width: dcs.width,
+    xDpi: dpi.x,
+    yDpi: dpi.y,
+  });
+  ctx.trace('rx', `page data ${length} octets, ${ctx.rx.decoded.rows} rows, ${ctx.rx.decoded.badRows} bad`);
+  return 'F_POST_DOC_NON_ECM';
+}
+
+function dpiOf(resolution: 'standard' | 'fine' | 'superfine') {
+  return resolution === 'superfine'
+    ? { x: 204, y: 391 }
+    : resolution === 'fine'
+      ? { x: 204, y: 196 }
+      : { x: 204, y: 98 };
+}
+
+/**
+ * Frames arrived where page data was expected: the sender retrains (DCS, after our CFR was lost or after RTP/RTN),
+ * or repeats a post-page command whose response was lost. Returns the next state, or null to keep waiting.
+ */
+async function commandInsteadOfPage(ctx: T30Context): Promise<T30State | null> {
+  const r = await ctx.receiveFrames(ctx.timers.t2);
+  const cmd = r.kind === 'frames' ? ctx.commandOf(r.frames) : null;
+  if (!cmd) return null;
+  switch (cmd.command) {
+    case Fcf.DCS:
+      ctx.dcs = acceptDcs(ctx, cmd);
+      return 'F_TCF';
+    case Fcf.MPS:
+    case Fcf.EOP:
+    case Fcf.EOM:
+    case Fcf.PRI_MPS:
+    case Fcf.PRI_EOP:
+    case Fcf.PRI_EOM:
+      if (ctx.rx.lastResponse) {
+        // Our MCF was lost: the page is already stored; answer again without taking it twice.
+        await ctx.sendFrames([ctx.rx.lastResponse]);
+        if (cmd.command === Fcf.EOP || cmd.command === Fcf.PRI_EOP) return 'F_POST_EOP';
+        if (cmd.command === Fcf.EOM || cmd.command === Fcf.PRI_EOM) return restartPhaseB(ctx);
+        return null;
+      }
+      // A post-page command with no page before it: the page was lost.
+      await ctx.send(Fcf.RTN);
+      return null;
+    case Fcf.CRP:
+      if (ctx.rx.lastResponse) await ctx.sendFrames([ctx.rx.lastResponse]);
+      return null;
+    case Fcf.DCN:
+      if (ctx.rx.done) return 'CALL_FINISHED';
+      return ctx.fail('remote_disconnected', 'the far end sent DCN before the end of the document');
+    default:
+      return null;
+  }
+}
+
+/**
+ * After EOM: back to node R; the sender waits for our DIS (T.30 Figure 5-2). We listen for T4 before the first
+ * DIS, so an EOM repeated because our MCF was lost is answered again instead of being talked over (TSB-85 MRGN16).
+ */
+export function restartPhaseB(ctx: T30Context): T30State {
+  ctx.rx.t1At = 0;
+  ctx.rx.waitBeforeSend = true;
+  return 'R';
+}
