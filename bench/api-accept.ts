@@ -1,0 +1,180 @@
+/**
+ * @module
+ * API throughput over real HTTP on loopback, against the platform as `faxwire start` runs it (no line,
+ * so faxes stay queued): faxes accepted per second for a 1-page PDF and a 1-page PNG sent as base64
+ * JSON (document inspection with the real renderer included), then GET /v1/faxes/{id} and
+ * GET /v1/faxes?limit=25 latency. SQLite always; PostgreSQL too when FAXWIRE_TEST_PG_URL is set.
+ *
+ * Usage: npx tsx bench/api-accept.ts [sends] [concurrency]   (prints a table and one JSON line)
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { pino } from 'pino';
+import sharp from 'sharp';
+import { tinyPdf } from '../packages/server/src/api/test-app.ts';
+import { startPlatform } from '../packages/server/src/cli/start-command.ts';
+import { loadConfig } from '../packages/server/src/config/config.ts';
+
+const sends = Math.max(10, Number(process.argv[2] ?? 400));
+const concurrency = Math.max(1, Number(process.argv[3] ?? 16));
+const reads = 400;
+
+const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+
+function call(
+  port: number,
+  method: string,
+  path: string,
+  key: string,
+  body?: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        agent,
+        headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function pool<T>(n: number, width: number, task: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(n);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < n) {
+        const i = next++;
+        out[i] = await task(i);
+      }
+    }),
+  );
+  return out;
+}
+
+async function benchEngine(databaseUrl?: string) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'faxwire-bench-'));
+  const config = loadConfig({
+    FAXWIRE_DATA_DIR: dataDir,
+    FAXWIRE_PORT: '0',
+    FAXWIRE_RATE_LIMIT_PER_SECOND: '0',
+    ...(databaseUrl ? { FAXWIRE_DATABASE_URL: databaseUrl } : {}),
+  });
+  const platform = await startPlatform(config, { logger: pino({ level: 'silent' }) });
+  const port = Number(new URL(platform.address!).port);
+  const key = readFileSync(platform.initialKeyPath!, 'utf8').trim();
+  const from = '+14155550100';
+  const png = await sharp({ create: { width: 1700, height: 2200, channels: 3, background: '#fff' } })
+    .composite([
+      {
+        input: Buffer.from(
+          '<svg width="1700" height="2200"><text x="100" y="200" font-size="80">Invoice 42</text></svg>',
+        ),
+      },
+    ])
+    .greyscale()
+    .png()
+    .toBuffer();
+  const payloads = {
+    pdf: JSON.stringify({
+      to: '+14155550150',
+      from,
+      documents: [{ content: tinyPdf(1).toString('base64') }],
+    }),
+    png: JSON.stringify({ to: '+14155550150', from, documents: [{ content: png.toString('base64') }] }),
+  };
+  const result: Record<string, number> = {};
+  const ids: string[] = [];
+  for (const [kind, body] of Object.entries(payloads)) {
+    await pool(20, concurrency, () => call(port, 'POST', '/v1/faxes', key, body)); // warm-up
+    const t0 = performance.now();
+    const responses = await pool(sends, concurrency, () => call(port, 'POST', '/v1/faxes', key, body));
+    const seconds = (performance.now() - t0) / 1000;
+    const accepted = responses.filter((r) => r.status === 202);
+    if (accepted.length !== sends)
+      throw new Error(
+        `${kind}: ${sends - accepted.length} sends not accepted: ${responses.find((r) => r.status !== 202)?.body}`,
+      );
+    for (const r of accepted) ids.push(JSON.parse(r.body).id);
+    result[`${kind}AcceptedPerSecond`] = Math.round(sends / seconds);
+    result[`${kind}BytesPerRequest`] = body.length;
+  }
+  const queued = await platform.database.db
+    .selectFrom('jobs')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('kind', '=', 'fax.send')
+    .executeTakeFirstOrThrow();
+  result.sendJobsQueued = Number(queued.n);
+
+  for (const [name, path] of [
+    ['get', (i: number) => `/v1/faxes/${ids[i % ids.length]}`],
+    ['list25', () => '/v1/faxes?limit=25'],
+  ] as const) {
+    const times: number[] = [];
+    for (let i = 0; i < reads; i++) {
+      const t0 = performance.now();
+      const res = await call(port, 'GET', path(i), key);
+      times.push(performance.now() - t0);
+      if (res.status !== 200) throw new Error(`${name}: ${res.status}`);
+    }
+    times.sort((a, b) => a - b);
+    result[`${name}P50Ms`] = Number(percentile(times, 50).toFixed(2));
+    result[`${name}P99Ms`] = Number(percentile(times, 99).toFixed(2));
+  }
+  await platform.close();
+  rmSync(dataDir, { recursive: true, force: true });
+  return result;
+}
+
+const engines: [string, string | undefined][] = [['sqlite', undefined]];
+const pgUrl = process.env.FAXWIRE_TEST_PG_URL;
+let dropDb: (() => Promise<void>) | null = null;
+if (pgUrl) {
+  const admin = new pg.Client({ connectionString: pgUrl });
+  await admin.connect();
+  const name = `faxwire_bench_${process.pid}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(pgUrl);
+  url.pathname = `/${name}`;
+  engines.push(['postgres', url.toString()]);
+  dropDb = async () => {
+    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+    await admin.end();
+  };
+}
+
+const report: Record<string, Record<string, number>> = {};
+for (const [engine, url] of engines) report[engine] = await benchEngine(url);
+await dropDb?.();
+agent.destroy();
+
+console.log(
+  `sends=${sends} concurrency=${concurrency} reads=${reads} (2-core machine; 1-page documents, base64 JSON)`,
+);
+console.log('engine    pdf/s  png/s  get p50/p99 ms   list25 p50/p99 ms');
+for (const [engine, r] of Object.entries(report)) {
+  console.log(
+    `${engine.padEnd(9)} ${String(r.pdfAcceptedPerSecond).padStart(5)}  ${String(r.pngAcceptedPerSecond).padStart(5)}  ` +
+      `${r.getP50Ms}/${r.getP99Ms}`.padEnd(16) +
+      ` ${r.list25P50Ms}/${r.list25P99Ms}`,
+  );
+}
+console.log(JSON.stringify({ bench: 'api-accept', sends, concurrency, report }));

@@ -1,0 +1,192 @@
+/**
+ * @module cli/start-command
+ * `faxwire start`: the whole platform in one process — the API, the store and the job worker. On the
+ * first start with an empty database it creates an account, two loopback numbers and an API key,
+ * written to `<data-dir>/initial-api-key` (mode 0600). SIGINT/SIGTERM shut it down gracefully: stop
+ * accepting requests, drain the worker (releasing leases of jobs that do not finish), close the store.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import type { FastifyInstance } from 'fastify';
+import { type Logger, pino } from 'pino';
+import { createApiMetrics } from '../api/api-metrics.ts';
+import { buildApp } from '../api/build-app.ts';
+import { type Config, ConfigError, loadConfig } from '../config/config.ts';
+import { closePdfWorkers } from '../documents/index.ts';
+import { bootstrapAccount } from '../domain/accounts.ts';
+import { SEND_JOB } from '../domain/create-outbound-fax.ts';
+import type { DocumentInspector } from '../domain/document-inspector.ts';
+import type { FaxLine } from '../domain/fax-line.ts';
+import { RenderingDocumentInspector } from '../domain/rendering-document-inspector.ts';
+import { createSendFaxHandler } from '../domain/send-fax-job.ts';
+import type { JobHandler } from '../jobs/worker.ts';
+import { Worker } from '../jobs/worker.ts';
+import type { BlobStore } from '../store/blob-store.ts';
+import { type Database, openDatabase } from '../store/database.ts';
+import { EncryptedBlobStore } from '../store/encrypted-blob-store.ts';
+import { LocalBlobStore } from '../store/local-blob-store.ts';
+
+export interface PlatformOptions {
+  /** Sends outbound faxes; without one, `fax.send` jobs stay queued for a process that has a line. */
+  readonly line?: FaxLine;
+  readonly inspector?: DocumentInspector;
+  readonly logger?: Logger;
+  /** Extra job handlers (webhook delivery, inbound processing…) by job kind. */
+  readonly handlers?: Readonly<Record<string, JobHandler>>;
+  /** Whether to bind the port; tests use `app.inject()` instead. */
+  readonly listen?: boolean;
+  readonly shutdownGraceMs?: number;
+}
+
+export interface Platform {
+  readonly app: FastifyInstance;
+  readonly database: Database;
+  readonly blobs: BlobStore;
+  readonly worker: Worker;
+  /** Where the first API key was written, when this start created it. */
+  readonly initialKeyPath: string | null;
+  readonly address: string | null;
+  close(): Promise<void>;
+}
+
+export const INITIAL_KEY_FILE = 'initial-api-key';
+
+/** Request URLs carry phone numbers (`/v1/numbers/%2B1…`, `?number=`); logs keep their shape only. */
+export function redactUrl(url: string): string {
+  return url.replace(/(?<![A-Za-z0-9])(%2B|\+)?[0-9]{7,15}(?![A-Za-z0-9])/gi, '[number]');
+}
+
+/** The server's logger: JSON lines, no phone numbers in request logs, no credentials. */
+export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
+  return pino({
+    level: config.logLevel,
+    serializers: {
+      req: (req: { method: string; url: string; id?: string }) => ({
+        method: req.method,
+        url: redactUrl(req.url),
+      }),
+    },
+    redact: ['req.headers.authorization', 'headers.authorization'],
+  });
+}
+
+export function openBlobStore(config: Config): BlobStore {
+  const local = new LocalBlobStore(join(config.dataDir, 'blobs'));
+  return config.blobEncryptionKey ? new EncryptedBlobStore(local, config.blobEncryptionKey) : local;
+}
+
+export async function startPlatform(config: Config, options: PlatformOptions = {}): Promise<Platform> {
+  const logger = options.logger ?? createLogger(config);
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const database = await openDatabase(config.database);
+  const blobs = openBlobStore(config);
+
+  let initialKeyPath: string | null = null;
+  const boot = await bootstrapAccount(database, config.loopbackRange);
+  if (boot) {
+    initialKeyPath = join(config.dataDir, INITIAL_KEY_FILE);
+    writeFileSync(initialKeyPath, `${boot.key}\n`, { mode: 0o600, flag: 'w' });
+    logger.info(
+      { accountId: boot.accountId, numbers: boot.numbers.length, keyFile: initialKeyPath },
+      'first start: created an account, two loopback numbers and an API key',
+    );
+  }
+
+  const handlers: Record<string, JobHandler> = { ...options.handlers };
+  if (options.line) {
+    handlers[SEND_JOB] = createSendFaxHandler({ database, blobs, line: options.line, logger });
+  } else {
+    logger.warn(
+      'no fax line configured: outbound faxes are accepted and stay queued until a process with a line runs',
+    );
+  }
+  const worker = new Worker({ database, handlers, logger: logger.child({ component: 'worker' }) });
+
+  const inspector = options.inspector ?? new RenderingDocumentInspector();
+  let ready = true;
+  const app = await buildApp(
+    {
+      database,
+      blobs,
+      inspector,
+      config,
+      metrics: createApiMetrics({ database }),
+      onFaxQueued: () => worker.notify(),
+      isReady: () => ready,
+    },
+    { loggerInstance: logger },
+  );
+  worker.start();
+
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= (async () => {
+      ready = false;
+      await app.close();
+      await worker.stop({ graceMs: options.shutdownGraceMs ?? 10_000 });
+      await inspector.close?.();
+      await closePdfWorkers();
+      await database.close();
+    })();
+    return closing;
+  };
+
+  let address: string | null = null;
+  if (options.listen !== false) {
+    try {
+      address = await app.listen({ host: config.host, port: config.port });
+    } catch (error) {
+      await close();
+      throw error;
+    }
+  }
+
+  return {
+    app,
+    database,
+    blobs,
+    worker,
+    initialKeyPath,
+    address,
+    close,
+  };
+}
+
+/** Reads the configuration; on invalid settings prints every problem and exits with status 2. */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`faxwire: ${error.message}\n`);
+    process.exit(2);
+  }
+}
+
+export function registerStartCommand(program: Command): void {
+  program
+    .command('start')
+    .description('Run the API, the store and the job worker (configured by FAXWIRE_* environment variables)')
+    .action(async () => {
+      const config = loadConfigOrExit();
+      const logger = createLogger(config);
+      const platform = await startPlatform(config, { logger });
+      if (platform.initialKeyPath) {
+        process.stdout.write(`Your first API key is in ${platform.initialKeyPath}\n`);
+      }
+      process.stdout.write(`Faxwire listening on ${platform.address} (docs: ${platform.address}/docs)\n`);
+      const shutdown = (signal: string) => {
+        logger.info({ signal }, 'shutting down');
+        platform.close().then(
+          () => process.exit(0),
+          (error) => {
+            logger.error({ err: error }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+    });
+}

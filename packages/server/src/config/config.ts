@@ -1,0 +1,138 @@
+/**
+ * @module config/config
+ * The server's configuration, read once from the environment, validated, typed and frozen.
+ * Every setting has a default that runs the embedded deployment (SQLite and a local blob directory).
+ */
+import { resolve } from 'node:path';
+
+/** Raised with every invalid variable listed, so an operator fixes them all in one go. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export type DatabaseConfig =
+  | { readonly engine: 'sqlite'; readonly path: string }
+  | { readonly engine: 'postgres'; readonly url: string };
+
+export interface LimitsConfig {
+  /** Largest single document accepted, in bytes (after base64 decoding). */
+  readonly documentMaxBytes: number;
+  /** Most documents in one fax. */
+  readonly documentsPerFax: number;
+  /** Most pages in one fax, across all documents. */
+  readonly pagesPerFax: number;
+  /** Largest HTTP body accepted; JSON bodies carry base64, a third larger than the bytes. */
+  readonly requestMaxBytes: number;
+  /** Requests a second per API key (token bucket; burst is the same figure). 0 turns it off. */
+  readonly requestsPerSecond: number;
+}
+
+export interface Config {
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly database: DatabaseConfig;
+  /** Inclusive range of E.164 numbers the built-in loopback carrier hands out. */
+  readonly loopbackRange: { readonly first: string; readonly last: string };
+  readonly limits: LimitsConfig;
+  /** 32-byte key for AES-256-GCM encryption of blobs at rest; null stores blobs in clear. */
+  readonly blobEncryptionKey: Buffer | null;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+const E164 = /^\+[1-9][0-9]{6,14}$/;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * Reads the configuration from `env` (defaults to `process.env`).
+ * @throws ConfigError listing every invalid variable.
+ * @example
+ * const config = loadConfig({ FAXWIRE_DATA_DIR: '/var/lib/faxwire', FAXWIRE_PORT: '8080' });
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const problems: string[] = [];
+
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (!/^[0-9]+$/.test(raw.trim())) {
+      problems.push(`${name} must be a whole number, got "${raw}"`);
+      return fallback;
+    }
+    const value = Number(raw);
+    if (value < min || value > max) {
+      problems.push(`${name} must be between ${min} and ${max}, got ${value}`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const dataDir = resolve(env.FAXWIRE_DATA_DIR || './data');
+  const port = int('FAXWIRE_PORT', 8080, 0, 65535);
+  const host = env.FAXWIRE_HOST || '127.0.0.1';
+
+  let database: DatabaseConfig = { engine: 'sqlite', path: resolve(dataDir, 'faxwire.db') };
+  const url = env.FAXWIRE_DATABASE_URL;
+  if (url) {
+    if (/^postgres(ql)?:\/\//.test(url)) database = { engine: 'postgres', url };
+    else if (url.startsWith('sqlite:'))
+      database = { engine: 'sqlite', path: resolve(url.slice('sqlite:'.length)) };
+    else problems.push('FAXWIRE_DATABASE_URL must start with postgres://, postgresql:// or sqlite:');
+  }
+
+  let loopbackRange = { first: '+14155550100', last: '+14155550199' };
+  const rawRange = env.FAXWIRE_LOOPBACK_NUMBERS;
+  if (rawRange) {
+    const [first, last, ...rest] = rawRange.split('-').map((s) => s.trim());
+    if (rest.length > 0 || !first || !last || !E164.test(first) || !E164.test(last)) {
+      problems.push(`FAXWIRE_LOOPBACK_NUMBERS must be "<first E.164>-<last E.164>", got "${rawRange}"`);
+    } else if (first.length !== last.length || first > last) {
+      problems.push('FAXWIRE_LOOPBACK_NUMBERS: both ends must have the same length and first ≤ last');
+    } else {
+      loopbackRange = { first, last };
+    }
+  }
+
+  const documentMaxBytes = int('FAXWIRE_DOCUMENT_MAX_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
+  const documentsPerFax = int('FAXWIRE_DOCUMENTS_PER_FAX', 10, 1, 100);
+  const pagesPerFax = int('FAXWIRE_PAGES_PER_FAX', 200, 1, 10000);
+  const requestsPerSecond = int('FAXWIRE_RATE_LIMIT_PER_SECOND', 100, 0, 1_000_000);
+  // base64 costs 4/3; a whole fax's documents must fit, plus room for the other fields.
+  const requestMaxBytes = Math.ceil((documentMaxBytes * documentsPerFax * 4) / 3) + 64 * 1024;
+
+  let blobEncryptionKey: Buffer | null = null;
+  const rawKey = env.FAXWIRE_BLOB_ENCRYPTION_KEY;
+  if (rawKey) {
+    const key = /^[0-9a-fA-F]{64}$/.test(rawKey) ? Buffer.from(rawKey, 'hex') : Buffer.from(rawKey, 'base64');
+    if (key.length !== 32)
+      problems.push('FAXWIRE_BLOB_ENCRYPTION_KEY must be 32 bytes as 64 hex digits or base64');
+    else blobEncryptionKey = key;
+  }
+
+  const logLevel = (env.FAXWIRE_LOG_LEVEL || 'info') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel))
+    problems.push(`FAXWIRE_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({
+    dataDir,
+    host,
+    port,
+    database: Object.freeze(database),
+    loopbackRange: Object.freeze(loopbackRange),
+    limits: Object.freeze({
+      documentMaxBytes,
+      documentsPerFax,
+      pagesPerFax,
+      requestMaxBytes,
+      requestsPerSecond,
+    }),
+    blobEncryptionKey,
+    logLevel,
+  });
+}

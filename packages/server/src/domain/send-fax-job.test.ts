@@ -1,0 +1,268 @@
+/**
+ * @module domain/send-fax-job.test
+ * The `fax.send` job against a scripted FaxLine and a stand-in renderer, through the real queue and
+ * worker, on every engine: delivery with per-page events, a retryable failure that requeues, a final
+ * failure, a cancel during sending, and a crash mid-send recovered by a second attempt.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BilevelPage } from 'telefax/image/bilevel-page';
+import { claimJobs } from '../jobs/claim-jobs.ts';
+import { enqueueJob } from '../jobs/enqueue-job.ts';
+import { Worker } from '../jobs/worker.ts';
+import { LocalBlobStore } from '../store/local-blob-store.ts';
+import { TEST_ENGINES, type TestDatabase } from '../store/test-databases.ts';
+import { bootstrapAccount } from './accounts.ts';
+import { cancelFax } from './cancel-fax.ts';
+import { createOutboundFax, SEND_JOB } from './create-outbound-fax.ts';
+import type { FaxLine, SendOutcome } from './fax-line.ts';
+import { createSendFaxHandler, type FaxRenderer } from './send-fax-job.ts';
+
+const page = (): BilevelPage => ({
+  width: 8,
+  height: 1,
+  stride: 1,
+  data: new Uint8Array(1),
+  xDpi: 204,
+  yDpi: 196,
+});
+const renderThree: FaxRenderer = async function* () {
+  for (let i = 0; i < 3; i++) yield page();
+};
+
+type Script = (
+  pages: AsyncIterable<BilevelPage>,
+  progress: Parameters<FaxLine['send']>[2],
+  signal: AbortSignal,
+) => Promise<SendOutcome>;
+
+class ScriptedLine implements FaxLine {
+  readonly scripts: Script[] = [];
+  calls = 0;
+  async send(
+    _call: Parameters<FaxLine['send']>[0],
+    pages: AsyncIterable<BilevelPage>,
+    progress: Parameters<FaxLine['send']>[2],
+    signal: AbortSignal,
+  ) {
+    const script = this.scripts[this.calls++];
+    if (!script) throw new Error('no script for this call');
+    return script(pages, progress, signal);
+  }
+}
+
+const deliverAll: Script = async (pages, progress) => {
+  await progress.sendingStarted({ bitRate: 14400, ecm: true, compression: 'mmr', resolution: 'fine' });
+  let n = 0;
+  for await (const _ of pages) await progress.pageSent(++n);
+  return { status: 'delivered', pagesSent: n, remoteIdent: '+1 555 0100' };
+};
+
+for (const engine of TEST_ENGINES) {
+  describe(`fax.send job (${engine.name})`, { skip: engine.skip }, () => {
+    let t: TestDatabase;
+    let dir: string;
+    let blobs: LocalBlobStore;
+    let accountId: string;
+    let from: string;
+    const line = new ScriptedLine();
+
+    before(async () => {
+      t = await engine.open();
+      dir = mkdtempSync(join(tmpdir(), 'faxwire-send-'));
+      blobs = new LocalBlobStore(dir);
+      const boot = await bootstrapAccount(t.database, { first: '+14155550100', last: '+14155550109' });
+      accountId = boot!.accountId;
+      from = boot!.numbers[0]!.e164;
+    });
+    after(async () => {
+      await t.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    const newFax = async (retries = { count: 1, delaySeconds: 0 }) =>
+      (
+        await createOutboundFax(
+          { database: t.database, blobs },
+          accountId,
+          {
+            to: '+14155550150',
+            from,
+            resolution: 'fine',
+            priority: 'normal',
+            headerText: null,
+            cover: null,
+            retries,
+            sendAt: null,
+            metadata: {},
+          },
+          [
+            {
+              contentType: 'application/pdf',
+              byteSize: 3,
+              sha256: 'x',
+              filename: null,
+              pageCount: null,
+              source: Buffer.from('pdf'),
+            },
+          ],
+        )
+      ).fax.id;
+
+    const runWorker = async (until: () => Promise<boolean>) => {
+      const worker = new Worker({
+        database: t.database,
+        handlers: {
+          [SEND_JOB]: createSendFaxHandler({ database: t.database, blobs, line, render: renderThree }),
+        },
+        pollIntervalMs: 5,
+      });
+      worker.start();
+      try {
+        for (let i = 0; i < 400 && !(await until()); i++) await sleep(10);
+      } finally {
+        await worker.stop({ graceMs: 2000 });
+      }
+    };
+    const faxRow = (id: string) =>
+      t.database.db.selectFrom('faxes').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const events = async (id: string) =>
+      (
+        await t.database.db
+          .selectFrom('fax_events')
+          .selectAll()
+          .where('fax_id', '=', id)
+          .orderBy('sequence')
+          .execute()
+      ).map((e) => ({
+        type: e.type,
+        sequence: e.sequence,
+        ...JSON.parse(e.data_json),
+      }));
+    const jobsFor = (id: string) =>
+      t.database.db
+        .selectFrom('jobs')
+        .selectAll()
+        .where('payload_json', '=', JSON.stringify({ faxId: id }))
+        .execute();
+
+    it('delivers: statuses, line fields, one fax.page.sent per page, gap-free sequence, job gone', async () => {
+      const id = await newFax();
+      line.scripts.push(deliverAll);
+      await runWorker(
+        async () => (await faxRow(id)).status === 'delivered' && (await jobsFor(id)).length === 0,
+      );
+      const fax = await faxRow(id);
+      assert.deepEqual(
+        [
+          fax.status,
+          fax.pages_transferred,
+          fax.page_count,
+          fax.bit_rate,
+          fax.ecm,
+          fax.compression,
+          fax.remote_ident,
+          fax.attempts,
+        ],
+        ['delivered', 3, 3, 14400, 1, 'mmr', '+1 555 0100', 1],
+      );
+      assert.ok(fax.completed_at);
+      const log = await events(id);
+      assert.deepEqual(
+        log.map((e) => [e.type, e.sequence, e.page]),
+        [
+          ['fax.queued', 1, undefined],
+          ['fax.sending.started', 2, undefined],
+          ['fax.page.sent', 3, 1],
+          ['fax.page.sent', 4, 2],
+          ['fax.page.sent', 5, 3],
+          ['fax.media.processed', 6, undefined],
+          ['fax.delivered', 7, undefined],
+        ],
+      );
+      assert.ok(log.every((e) => e.fax_id === id));
+    });
+
+    it('requeues a retryable failure with a new job, then fails for good when retries run out', async () => {
+      const id = await newFax({ count: 1, delaySeconds: 0 });
+      const busy: Script = async () => ({ status: 'failed', failure: 'busy', pagesSent: 0 });
+      line.scripts.push(busy, busy);
+      await runWorker(async () => (await faxRow(id)).status === 'failed');
+      const fax = await faxRow(id);
+      assert.deepEqual(
+        [fax.status, fax.attempts, fax.failure_code, fax.failure_retryable],
+        ['failed', 2, 'busy', 1],
+      );
+      const types = (await events(id)).map((e) => e.type);
+      assert.deepEqual(types, ['fax.queued', 'fax.failed']);
+      assert.equal((await jobsFor(id)).length, 0);
+    });
+
+    it('fails at once on a non-retryable failure', async () => {
+      const id = await newFax({ count: 5, delaySeconds: 0 });
+      line.scripts.push(async () => ({ status: 'failed', failure: 'fax_not_detected', pagesSent: 0 }));
+      await runWorker(async () => (await faxRow(id)).status === 'failed');
+      const fax = await faxRow(id);
+      assert.deepEqual([fax.attempts, fax.failure_code, fax.failure_retryable], [1, 'fax_not_detected', 0]);
+    });
+
+    it('stops the line when the fax is canceled while sending', async () => {
+      const id = await newFax();
+      let sawAbort = false;
+      line.scripts.push(async (pages, progress, signal) => {
+        await progress.sendingStarted({});
+        let n = 0;
+        for await (const _ of pages) {
+          if (n === 1) await cancelFax(t.database, accountId, id);
+          await progress.pageSent(++n);
+          if (signal.aborted) {
+            sawAbort = true;
+            return { status: 'failed', failure: 'canceled', pagesSent: n };
+          }
+        }
+        return { status: 'delivered', pagesSent: n };
+      });
+      await runWorker(async () => (await jobsFor(id)).length === 0);
+      const fax = await faxRow(id);
+      assert.equal(fax.status, 'canceled');
+      assert.equal(sawAbort, true);
+      assert.ok(!(await events(id)).some((e) => e.type === 'fax.delivered' || e.type === 'fax.failed'));
+    });
+
+    it('restarts an attempt whose worker crashed mid-send', async () => {
+      const id = await newFax();
+      // A worker claims the job, moves the fax to sending, and dies: its lease simply runs out.
+      const [job] = await claimJobs(t.database, {
+        workerId: 'crashed',
+        kinds: [SEND_JOB],
+        limit: 1,
+        leaseMs: 1,
+      });
+      assert.ok(job);
+      await t.database.db
+        .updateTable('faxes')
+        .set({ status: 'sending', attempts: 1 })
+        .where('id', '=', id)
+        .execute();
+      await sleep(5);
+      line.scripts.push(deliverAll);
+      await runWorker(async () => (await faxRow(id)).status === 'delivered');
+      const fax = await faxRow(id);
+      assert.deepEqual([fax.status, fax.attempts], ['delivered', 2]);
+    });
+
+    it('leaves a deleted or finished fax alone', async () => {
+      const id = await newFax();
+      await cancelFax(t.database, accountId, id);
+      await t.database.writeTransaction((trx) => enqueueJob(trx, { kind: SEND_JOB, payload: { faxId: id } }));
+      assert.equal((await jobsFor(id)).length, 1);
+      const calls = line.calls;
+      await runWorker(async () => (await jobsFor(id)).length === 0);
+      assert.equal(line.calls, calls);
+    });
+  });
+}

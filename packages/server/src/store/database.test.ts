@@ -1,0 +1,224 @@
+/**
+ * @module store/database.test
+ * The database contract: one suite, every engine. What runs above the store relies on each of these.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { migrateToLatest } from './database.ts';
+import { newId } from './new-id.ts';
+import { TEST_ENGINES, type TestDatabase } from './test-databases.ts';
+
+const COUNTERS = { pages_transferred: 0, retry_count: 0, retry_delay_s: 0, attempts: 0, event_seq: 0 };
+
+for (const engine of TEST_ENGINES) {
+  describe(`database contract (${engine.name})`, { skip: engine.skip }, () => {
+    let t: TestDatabase;
+    const accountId = newId('acct');
+    const now = 1_790_000_000_123;
+
+    before(async () => {
+      t = await engine.open();
+      await t.database.db
+        .insertInto('accounts')
+        .values({ id: accountId, name: 'a', created_at: now })
+        .execute();
+    });
+    after(() => t.dispose());
+
+    it('migrating again changes nothing', async () => {
+      await migrateToLatest(t.database.db);
+      const rows = await t.database.db.selectFrom('accounts').selectAll().execute();
+      assert.equal(rows.length, 1);
+    });
+
+    it('keeps millisecond times as numbers, exactly', async () => {
+      const row = await t.database.db.selectFrom('accounts').selectAll().executeTakeFirstOrThrow();
+      assert.equal(row.created_at, now);
+      assert.equal(typeof row.created_at, 'number');
+    });
+
+    it('enforces unique numbers and api key hashes', async () => {
+      const number = {
+        e164: '+14155550100',
+        account_id: accountId,
+        inbound_enabled: 1,
+        csi: null,
+        label: null,
+      };
+      await t.database.db
+        .insertInto('numbers')
+        .values({ id: newId('num'), ...number, created_at: now, updated_at: now })
+        .execute();
+      await assert.rejects(
+        t.database.db
+          .insertInto('numbers')
+          .values({ id: newId('num'), ...number, created_at: now, updated_at: now })
+          .execute(),
+      );
+      const key = { account_id: accountId, name: 'k', prefix: 'fw_x', hash: 'h1', created_at: now };
+      await t.database.db
+        .insertInto('api_keys')
+        .values({ id: newId('key'), ...key })
+        .execute();
+      await assert.rejects(
+        t.database.db
+          .insertInto('api_keys')
+          .values({ id: newId('key'), ...key })
+          .execute(),
+      );
+    });
+
+    it('allows one idempotency key per account, and many faxes without one', async () => {
+      const fax = (idempotency_key: string | null) => ({
+        id: newId('fax'),
+        account_id: accountId,
+        direction: 'outbound' as const,
+        status: 'queued',
+        to_number: '+14155550101',
+        from_number: '+14155550100',
+        resolution: 'fine',
+        priority: 'normal',
+        metadata_json: '{}',
+        idempotency_key,
+        ...COUNTERS,
+        created_at: now,
+        updated_at: now,
+      });
+      await t.database.db
+        .insertInto('faxes')
+        .values([fax(null), fax(null), fax('k1')])
+        .execute();
+      await assert.rejects(t.database.db.insertInto('faxes').values(fax('k1')).execute());
+    });
+
+    it('rolls a write transaction back as a whole', async () => {
+      await assert.rejects(
+        t.database.writeTransaction(async (trx) => {
+          await trx
+            .insertInto('accounts')
+            .values({ id: 'acct_rollback', name: 'r', created_at: now })
+            .execute();
+          throw new Error('boom');
+        }),
+        /boom/,
+      );
+      const row = await t.database.db
+        .selectFrom('accounts')
+        .where('id', '=', 'acct_rollback')
+        .selectAll()
+        .execute();
+      assert.equal(row.length, 0);
+    });
+
+    it('cascades a fax deletion to its documents, pages and events, and enforces foreign keys', async () => {
+      const faxId = newId('fax');
+      await t.database.db
+        .insertInto('faxes')
+        .values({
+          id: faxId,
+          account_id: accountId,
+          direction: 'inbound',
+          status: 'receiving',
+          to_number: '+14155550100',
+          from_number: '+14155550199',
+          resolution: 'fine',
+          priority: 'normal',
+          metadata_json: '{}',
+          ...COUNTERS,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      await t.database.db
+        .insertInto('fax_pages')
+        .values({ fax_id: faxId, n: 1, blob_key: 'k', rows: 2200, bad_rows: 3, received_at: now })
+        .execute();
+      await t.database.db
+        .insertInto('fax_events')
+        .values({
+          id: newId('evt'),
+          fax_id: faxId,
+          sequence: 1,
+          type: 'fax.page.received',
+          data_json: '{}',
+          created_at: now,
+        })
+        .execute();
+      await assert.rejects(
+        t.database.db
+          .insertInto('fax_events')
+          .values({
+            id: newId('evt'),
+            fax_id: faxId,
+            sequence: 1,
+            type: 'x',
+            data_json: '{}',
+            created_at: now,
+          })
+          .execute(),
+        'sequence is unique per fax',
+      );
+      await assert.rejects(
+        t.database.db
+          .insertInto('fax_pages')
+          .values({ fax_id: 'fax_missing', n: 1, blob_key: null, rows: 1, bad_rows: 0, received_at: now })
+          .execute(),
+      );
+      await t.database.db.deleteFrom('faxes').where('id', '=', faxId).execute();
+      const pages = await t.database.db
+        .selectFrom('fax_pages')
+        .where('fax_id', '=', faxId)
+        .selectAll()
+        .execute();
+      const events = await t.database.db
+        .selectFrom('fax_events')
+        .where('fax_id', '=', faxId)
+        .selectAll()
+        .execute();
+      assert.deepEqual([pages.length, events.length], [0, 0]);
+    });
+
+    it('serialises write transactions from two connections', async () => {
+      const other = await t.openAnother();
+      await t.database.db
+        .insertInto('accounts')
+        .values({ id: 'acct_counter', name: '0', created_at: now })
+        .execute();
+      const bump = (d: typeof other) =>
+        d.writeTransaction(async (trx) => {
+          const row = await trx
+            .selectFrom('accounts')
+            .where('id', '=', 'acct_counter')
+            .select('name')
+            .executeTakeFirstOrThrow();
+          if (d.engine === 'postgres') {
+            // READ COMMITTED: the row lock is what serialises; SQLite's BEGIN IMMEDIATE already did.
+            await trx
+              .selectFrom('accounts')
+              .where('id', '=', 'acct_counter')
+              .select('id')
+              .forUpdate()
+              .execute();
+            const fresh = await trx
+              .selectFrom('accounts')
+              .where('id', '=', 'acct_counter')
+              .select('name')
+              .executeTakeFirstOrThrow();
+            row.name = fresh.name;
+          }
+          await trx
+            .updateTable('accounts')
+            .set({ name: String(Number(row.name) + 1) })
+            .where('id', '=', 'acct_counter')
+            .execute();
+        });
+      await Promise.all(Array.from({ length: 20 }, (_, i) => bump(i % 2 ? other : t.database)));
+      const row = await t.database.db
+        .selectFrom('accounts')
+        .where('id', '=', 'acct_counter')
+        .select('name')
+        .executeTakeFirstOrThrow();
+      assert.equal(row.name, '20');
+    });
+  });
+}
