@@ -13,13 +13,12 @@ import { tiffPages } from '../image/tiff-reader.ts';
 import { TiffWriter, tiffFileSink, writeTiff } from '../image/tiff-writer.ts';
 import type { FaxCompression } from '../t30/dis-dcs.ts';
 import type { FaxOutcome } from '../t30/fax-outcome.ts';
+import type { T30Port } from '../t30/t30-port.ts';
 import { T30Session, type T30SessionOptions } from '../t30/t30-session.ts';
 import { T38Transport } from '../t38/t38-transport.ts';
 
-interface FaxCliOptions {
-  remote: string;
-  localPort: string;
-  localAddress?: string;
+/** The T.30 and output options every fax command shares (`telefax send|receive`, `telefax sip call|answer`). */
+export interface T30CliOptions {
   ecm: 'on' | 'off';
   compression: FaxCompression;
   maxRate: string;
@@ -28,6 +27,13 @@ interface FaxCliOptions {
   t38Version: string;
   json: boolean;
   trace: boolean;
+  t1Ms?: string;
+}
+
+interface FaxCliOptions extends T30CliOptions {
+  remote: string;
+  localPort: string;
+  localAddress?: string;
   outDir?: string;
 }
 
@@ -79,10 +85,15 @@ function parsePort(text: string, name: string): number {
 }
 
 function addLineOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .requiredOption('--remote <host:port>', 'UDPTL address of the far end')
     .requiredOption('--local-port <port>', 'local UDPTL port to bind')
-    .option('--local-address <ip>', 'local address to bind (default: all)')
+    .option('--local-address <ip>', 'local address to bind (default: all)');
+  return addT30Options(cmd);
+}
+
+export function addT30Options(cmd: Command): Command {
+  return cmd
     .addOption(new Option('--ecm <on|off>', 'error correction mode').choices(['on', 'off']).default('on'))
     .addOption(
       new Option('--compression <kind>', 'best coding to negotiate')
@@ -98,13 +109,16 @@ function addLineOptions(cmd: Command): Command {
     .addOption(new Option('--pace <mode>', 'T.38 pacing').choices(['realtime', 'none']).default('realtime'))
     .addOption(new Option('--t38-version <n>', 'T38FaxVersion').choices(['0', '1', '2', '3']).default('0'))
     .option('--json', 'print the outcome as one JSON object on the last line', false)
-    .option('--trace', 'print every T.30 frame in and out on stderr', false);
+    .option('--trace', 'print every T.30 frame in and out on stderr', false)
+    .addOption(new Option('--t1-ms <ms>', 'T1 (phase B timeout), for tests').hideHelp());
 }
 
-async function runSession(
-  opts: FaxCliOptions,
-  session: Omit<T30SessionOptions, 'port' | 'ecm' | 'compression' | 'maxBitRate' | 'ident' | 'signal'>,
-): Promise<FaxOutcome> {
+type CliSessionOptions = Omit<
+  T30SessionOptions,
+  'port' | 'ecm' | 'compression' | 'maxBitRate' | 'ident' | 'signal'
+>;
+
+async function runSession(opts: FaxCliOptions, session: CliSessionOptions): Promise<FaxOutcome> {
   const remote = parseHostPort(opts.remote);
   const port = await T38Transport.open({
     udptl: {
@@ -116,6 +130,19 @@ async function runSession(
     pace: opts.pace,
     version: Number(opts.t38Version),
   });
+  try {
+    return await runT30Session(opts, port, session);
+  } finally {
+    await port.close();
+  }
+}
+
+/** Runs one T.30 session over a port with the command's options; SIGINT/SIGTERM cancel it. */
+export async function runT30Session(
+  opts: T30CliOptions,
+  port: T30Port,
+  session: CliSessionOptions,
+): Promise<FaxOutcome> {
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
@@ -129,6 +156,7 @@ async function runSession(
       maxBitRate: Number(opts.maxRate),
       ident: opts.ident,
       signal: abort.signal,
+      timers: opts.t1Ms ? { t1: Number(opts.t1Ms) } : undefined,
       onTrace: opts.trace
         ? (e) =>
             process.stderr.write(
@@ -151,7 +179,6 @@ async function runSession(
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await port.close();
   }
 }
 
@@ -159,23 +186,24 @@ function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
 }
 
-function report(outcome: FaxOutcome, json: boolean): void {
+/** Prints the outcome and sets the exit status; `extra` fields are appended to the JSON summary. */
+export function report(outcome: FaxOutcome, json: boolean, extra: Record<string, unknown> = {}): void {
   const summary = summarise(outcome);
   if (!json) {
     const what = outcome.ok ? 'ok' : `failed: ${summary.reason} (phase ${outcome.phase}): ${summary.message}`;
     process.stdout.write(`${what}; ${summary.pages} page(s) in ${summary.durationMs} ms\n`);
   }
-  if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  if (json) process.stdout.write(`${JSON.stringify({ ...summary, ...extra })}\n`);
   process.exitCode = outcome.ok ? 0 : 1;
 }
 
 /** Pages of a TIFF file, decoded one at a time as the session asks for them. */
-function* filePages(bytes: Uint8Array): Generator<BilevelPage> {
+export function* filePages(bytes: Uint8Array): Generator<BilevelPage> {
   for (const p of tiffPages(bytes)) yield p.page;
 }
 
 /** Writes each received page durably before it is confirmed: DIR/fax.tif (all pages) and DIR/page-NNN.tif. */
-class ReceivedPageStore {
+export class ReceivedPageStore {
   private readonly fd: number;
   private readonly writer: TiffWriter;
   constructor(private readonly dir: string) {

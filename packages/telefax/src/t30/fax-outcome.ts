@@ -33,6 +33,8 @@ export type FaxFailureReason =
   | 'document_error'
   /** The onPage hook failed: the page could not be made durable, so it must not be confirmed. */
   | 'storage_failed'
+  /** The call ran past its backstop (maxCallMs) without ending: a far end that never stops talking. */
+  | 'call_timeout'
   | 'canceled'
   | 'transport_closed'
   /** A bug: an unexpected exception inside the engine. */

@@ -6,19 +6,27 @@
 
 import type { BilevelPage } from '../image/bilevel-page.ts';
 
-export class PageFeed {
-  private readonly iterator: AsyncIterator<BilevelPage> | Iterator<BilevelPage>;
-  private pending: Promise<BilevelPage | null> | null = null;
+/**
+ * A page to send. `newDocument` starts a new document within the call: the page before it ends with EOM and
+ * phase B runs again (T.30 §5.3.6.1.5), as when the resolution or width changes.
+ */
+export interface OutgoingPage extends BilevelPage {
+  readonly newDocument?: boolean;
+}
 
-  constructor(pages: AsyncIterable<BilevelPage> | Iterable<BilevelPage>) {
+export class PageFeed {
+  private readonly iterator: AsyncIterator<OutgoingPage> | Iterator<OutgoingPage>;
+  private pending: Promise<OutgoingPage | null> | null = null;
+
+  constructor(pages: AsyncIterable<OutgoingPage> | Iterable<OutgoingPage>) {
     this.iterator =
       Symbol.asyncIterator in pages
-        ? (pages as AsyncIterable<BilevelPage>)[Symbol.asyncIterator]()
-        : (pages as Iterable<BilevelPage>)[Symbol.iterator]();
+        ? (pages as AsyncIterable<OutgoingPage>)[Symbol.asyncIterator]()
+        : (pages as Iterable<OutgoingPage>)[Symbol.iterator]();
   }
 
   /** Starts fetching the next page (if not already) and resolves to it, or null at the end of the document. */
-  peek(): Promise<BilevelPage | null> {
+  peek(): Promise<OutgoingPage | null> {
     if (!this.pending) {
       this.pending = Promise.resolve(this.iterator.next()).then((r) => (r.done ? null : r.value));
       // The failure is reported to whoever awaits peek()/take(); an early prefetch must not be unhandled.
@@ -28,7 +36,7 @@ export class PageFeed {
   }
 
   /** The next page, consumed. */
-  async take(): Promise<BilevelPage | null> {
+  async take(): Promise<OutgoingPage | null> {
     const page = await this.peek();
     this.pending = null;
     return page;

@@ -63,7 +63,20 @@ export async function stateR(ctx: T30Context): Promise<T30State> {
       case Fcf.DCN:
         return ctx.fail('remote_disconnected', 'the far end sent DCN in phase B');
       case Fcf.DIS:
-        // Both stations announce: we are the caller polling and our DTC was lost; resend.
+        // We hold a document for polling and the caller answers our DIS with its own: it can receive, so we
+        // transmit, as if it had polled (TSB-85 MRGP06).
+        if (ctx.options.direction === 'send' && !ctx.options.calling) {
+          ctx.remoteCaps = decodeDis(cmd.fif);
+          ctx.receivedDis = true;
+          ctx.rx.t1At = 0;
+          return 'D';
+        }
+        // The caller answers our DIS with its own: it cannot send, and we have nothing to send (TSB-85 MRGP08).
+        if (!ctx.options.calling) {
+          ctx.receivedDis = true;
+          return ctx.fail('negotiation_failed', 'the far end sent DIS: neither side has a document to send');
+        }
+        // We are the caller polling and our DTC was lost; resend.
         continue;
       case Fcf.EOM:
       case Fcf.PRI_EOM:
@@ -80,7 +93,10 @@ export async function stateR(ctx: T30Context): Promise<T30State> {
   }
 }
 
-/** Checks that a received DCS selects a mode we offered (T.30 §5.3.6.2.1); the far end's choice is binding. */
+/**
+ * Takes a received DCS after checking that it selects a mode we offered (T.30 §5.3.6.2.1); the far end's choice
+ * is binding, so a mode we cannot do ends the call.
+ */
 export function acceptDcs(ctx: T30Context, frame: HdlcFrame): DcsParameters {
   let dcs: DcsParameters;
   try {
@@ -100,13 +116,16 @@ export function acceptDcs(ctx: T30Context, frame: HdlcFrame): DcsParameters {
   if (dcs.width > local.maxWidth) problems.push(`width ${dcs.width}`);
   if (problems.length > 0)
     return ctx.fail('negotiation_failed', `DCS selects what we did not offer: ${problems}`);
+  // A new DCS starts a new exchange: earlier responses and PPS numbers no longer mark repeats.
+  ctx.rx.lastResponse = null;
+  ctx.rx.ecmLastBlock = null;
+  ctx.rx.ecmBlockInProgress = null;
   return dcs;
 }
 
 function onDcs(ctx: T30Context, frame: HdlcFrame): T30State {
   ctx.dcs = acceptDcs(ctx, frame);
   ctx.rx.t1At = 0;
-  ctx.rx.lastResponse = null;
   return 'F_TCF';
 }
 

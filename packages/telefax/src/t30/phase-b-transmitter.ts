@@ -4,7 +4,6 @@
  * TCF) and the response to TCF (CFR, or FTT and a lower rate). T.30 §5.3.2 and Figure 5-2.
  */
 
-import { resolutionOf } from '../image/bilevel-page.ts';
 import {
   decodeDis,
   encodeDcs,
@@ -16,6 +15,7 @@ import {
 } from './dis-dcs.ts';
 import { Fcf, fcfName } from './fcf.ts';
 import { encodeIdent } from './ident.ts';
+import { sendResolution } from './page-mode.ts';
 import { MODULATION_GAP_MS, type T30Context, type T30State } from './t30-context.ts';
 import { MAX_COMMAND_TRIES } from './timers.ts';
 
@@ -41,6 +41,8 @@ export async function stateT(ctx: T30Context): Promise<T30State> {
     const cmd = ctx.commandOf(r.frames);
     if (!cmd) continue;
     if (cmd.command === Fcf.DIS) return onDis(ctx, cmd.fif);
+    // A polling station announces itself with DTC when phase B restarts after EOM.
+    if (cmd.command === Fcf.DTC && ctx.options.direction === 'send') return onDis(ctx, cmd.fif);
     if (cmd.command === Fcf.DCN) ctx.fail('remote_disconnected', 'the far end sent DCN in phase B');
     // Anything else (e.g. a station that also believes it was called) is ignored until DIS or T1.
   }
@@ -94,8 +96,9 @@ export async function stateD(ctx: T30Context): Promise<T30State> {
       {
         local: ctx.local,
         maxBitRate: ctx.options.maxBitRate ?? 14400,
-        resolution: resolutionOf(page),
+        resolution: sendResolution(page, remote),
         width,
+        // The longest length the far end takes, as spandsp selects it (TSB-85 MRGP01 expects it in DCS).
         length: 'unlimited',
         ecm: ctx.options.ecm ?? true,
         compression: ctx.options.compression ?? 'mmr',

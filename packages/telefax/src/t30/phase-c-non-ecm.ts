@@ -7,6 +7,7 @@
 import type { BilevelPage } from '../image/bilevel-page.ts';
 import { Fcf } from './fcf.ts';
 import { kFactorFor } from './page-codec.ts';
+import { pageForResolution } from './page-mode.ts';
 import { acceptDcs } from './phase-b-receiver.ts';
 import { MODULATION_GAP_MS, type T30Context, type T30State } from './t30-context.ts';
 
@@ -38,9 +39,10 @@ export function codedPage(ctx: T30Context, page: BilevelPage, forEcm: boolean): 
   const dcs = ctx.dcs!;
   const minBitsPerRow = forEcm ? 0 : Math.ceil((dcs.bitRate * dcs.minScanLineMs) / 1000);
   try {
-    ctx.tx.pageData = ctx.codec.encode(page, {
+    const sent = pageForResolution(page, dcs.resolution);
+    ctx.tx.pageData = ctx.codec.encode(sent, {
       compression: dcs.compression,
-      kFactor: kFactorFor(page.yDpi),
+      kFactor: kFactorFor(sent.yDpi),
       minBitsPerRow,
     });
   } catch (err) {

@@ -19,6 +19,9 @@ import type { T30Context, T30State } from './t30-context.ts';
 export const GOOD_PAGE_MAX_BAD_RATIO = 0.05;
 export const POOR_PAGE_MAX_BAD_RATIO = 0.15;
 
+/** Largest ECM page we collect (256 blocks of 64 KiB); real pages are well below 1 MiB. */
+const MAX_ECM_PAGE_BYTES = 16 * 1024 * 1024;
+
 export type CopyQuality = 'good' | 'poor' | 'bad';
 
 export function copyQuality(rows: number, badRows: number): CopyQuality {
@@ -103,7 +106,8 @@ export async function stateFPostDocNonEcm(ctx: T30Context): Promise<T30State> {
       if (quality === 'bad') {
         // RTN: the page is not kept; the sender retrains and sends it again (T.30 §5.3.6.1.7).
         await respond(ctx, Fcf.RTN);
-        return 'F_DOC_NON_ECM';
+        // After EOM phase B starts again whatever the response (T.30 Figure 5-2).
+        return isEom(cmd.command) ? restartPhaseB(ctx) : 'F_DOC_NON_ECM';
       }
       await deliverPage(ctx, decoded.page, decoded.rows, decoded.badRows, quality);
       await respond(ctx, quality === 'good' ? Fcf.MCF : Fcf.RTP);
@@ -131,14 +135,10 @@ export async function stateFPostEop(ctx: T30Context): Promise<T30State> {
   }
 }
 
-/**
- * PPR FIF: 256-bit map, bit set = frame to send again (T.30 §A.4.2.2). Frame numbers beyond the block's last
- * frame are set too, as TSB-85 (OREN02–07) expects; a transmitter ignores them.
- */
-export function pprFif(missing: readonly number[], frameCount = 256): Uint8Array {
+/** PPR FIF: 256-bit map, bit set = frame of the block to send again (T.30 §A.4.2.2). */
+export function pprFif(missing: readonly number[]): Uint8Array {
   const map = new Uint8Array(32);
   for (const n of missing) map[n >> 3] |= 1 << (n & 7);
-  for (let n = frameCount; n < 256; n++) map[n >> 3] |= 1 << (n & 7);
   return map;
 }
 
@@ -191,12 +191,20 @@ async function onPps(ctx: T30Context, cmd: HdlcFrame): Promise<T30State | null> 
     await ctx.sendFrames([ctx.rx.lastResponse]);
     return fcf2 === 0 ? null : afterResponse(ctx, fcf2, true);
   }
-  const count = cmd.fif[3] + 1;
+  let count = cmd.fif[3] + 1;
+  const current = ctx.rx.ecmBlockInProgress;
+  if (current?.key === blockKey) {
+    // After a PPR, some transmitters (spandsp) count only the frames of the retransmission burst in PPS: the
+    // block is as long as its first PPS said.
+    count = Math.max(count, current.frames);
+  } else {
+    ctx.rx.ecmBlockInProgress = { key: blockKey, frames: count };
+  }
   const missing: number[] = [];
   for (let i = 0; i < count; i++) if (!ctx.rx.ecmFrames.has(i)) missing.push(i);
   if (missing.length > 0) {
     ctx.trace('rx', `PPS: ${missing.length}/${count} frames missing`);
-    await respond(ctx, Fcf.PPR, pprFif(missing, count));
+    await respond(ctx, Fcf.PPR, pprFif(missing));
     return null;
   }
   let length = 0;
@@ -208,8 +216,13 @@ async function onPps(ctx: T30Context, cmd: HdlcFrame): Promise<T30State | null> 
     at += f.length;
   }
   ctx.rx.ecmFrames.clear();
+  const pageBytes = ctx.rx.ecmPageChunks.reduce((n, c) => n + c.length, block.length);
+  if (pageBytes > MAX_ECM_PAGE_BYTES) {
+    return ctx.fail('invalid_response', `ECM page larger than ${MAX_ECM_PAGE_BYTES} octets`);
+  }
   ctx.rx.ecmPageChunks.push(block);
   ctx.rx.ecmLastBlock = blockKey;
+  ctx.rx.ecmBlockInProgress = null;
   if (fcf2 === 0) {
     await respond(ctx, Fcf.MCF);
     return null;
@@ -242,8 +255,10 @@ async function completeEcmPage(ctx: T30Context): Promise<boolean> {
   const quality = copyQuality(decoded.rows, decoded.badRows);
   if (quality === 'bad') {
     // ECM delivered the data intact, so a page that does not decode is the sender's coding fault: PIN would ask
-    // for an operator; we reject it like a bad page instead.
+    // for an operator; we reject it like a bad page instead. The page may come again with the same numbers.
     await respond(ctx, Fcf.PIN);
+    ctx.rx.ecmLastBlock = null;
+    ctx.rx.ecmBlockInProgress = null;
     return false;
   }
   let done = false;

@@ -5,10 +5,10 @@
  * PPR, RNR/RR, CTC/CTR, EOR/ERR — T.30 Annex A §A.4).
  */
 
-import { resolutionOf } from '../image/bilevel-page.ts';
 import { encodeCtc, nextLowerModem, withModem } from './dis-dcs.ts';
 import { Fcf, fcfName } from './fcf.ts';
 import type { HdlcFrame } from './hdlc-frame.ts';
+import { sendResolution } from './page-mode.ts';
 import { ecmBlockCount, ecmBlockFrames } from './phase-c-ecm.ts';
 import type { T30Context, T30State } from './t30-context.ts';
 import { MAX_COMMAND_TRIES, PPR_LIMIT } from './timers.ts';
@@ -25,8 +25,11 @@ export async function postPageCommand(ctx: T30Context): Promise<number> {
     return ctx.fail('document_error', `the page source failed: ${(err as Error).message}`);
   }
   if (!next) return Fcf.EOP;
+  if (next.newDocument) return Fcf.EOM;
   const dcs = ctx.dcs!;
-  return next.width === dcs.width && resolutionOf(next) === dcs.resolution ? Fcf.MPS : Fcf.EOM;
+  return next.width === dcs.width && sendResolution(next, ctx.remoteCaps!) === dcs.resolution
+    ? Fcf.MPS
+    : Fcf.EOM;
 }
 
 /**
@@ -67,7 +70,7 @@ async function pageConfirmed(ctx: T30Context, ppm: number, needsRetrain: boolean
 }
 
 /** The page was rejected (RTN/PIN): train again and send it again, a bounded number of times. */
-function pageRejected(ctx: T30Context, response: HdlcFrame): T30State {
+function pageRejected(ctx: T30Context, response: HdlcFrame, ppm: number): T30State {
   ctx.tx.rejections++;
   ctx.tx.tries = 0;
   if (ctx.tx.rejections >= MAX_PAGE_REJECTIONS) {
@@ -77,6 +80,11 @@ function pageRejected(ctx: T30Context, response: HdlcFrame): T30State {
     );
   }
   stepDown(ctx);
+  // After EOM, phase B starts again whatever the response (T.30 Figure 5-2): wait for DIS, then resend the page.
+  if (ppm === Fcf.EOM) {
+    ctx.tx.renegotiate = true;
+    return 'T';
+  }
   return 'D';
 }
 
@@ -98,7 +106,7 @@ export async function stateIIQ(ctx: T30Context): Promise<T30State> {
         return pageConfirmed(ctx, ppm, true);
       case Fcf.RTN:
       case Fcf.PIN:
-        return pageRejected(ctx, cmd);
+        return pageRejected(ctx, cmd, ppm);
       case Fcf.CRP:
         continue;
       case Fcf.DIS:
@@ -174,7 +182,7 @@ export async function stateIV(ctx: T30Context): Promise<T30State> {
       case Fcf.PIP:
         return pageConfirmed(ctx, ppm, true);
       case Fcf.PIN:
-        return pageRejected(ctx, cmd);
+        return pageRejected(ctx, cmd, ppm);
       case Fcf.PPR: {
         const resend = framesFromPpr(cmd.fif, frames.length);
         ctx.tx.pprCount++;

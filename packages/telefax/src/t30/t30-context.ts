@@ -11,7 +11,7 @@ import { Fcf, fcfName } from './fcf.ts';
 import { buildFrame, type HdlcFrame, parseFrame } from './hdlc-frame.ts';
 import { decodeIdent } from './ident.ts';
 import type { DecodedPage, PageCodec } from './page-codec.ts';
-import type { PageFeed } from './page-feed.ts';
+import type { OutgoingPage, PageFeed } from './page-feed.ts';
 import type { PortEvent, T30Port } from './t30-port.ts';
 import type { T30Timers } from './timers.ts';
 
@@ -49,7 +49,7 @@ export interface T30SessionOptions {
   readonly calling: boolean;
   readonly ident?: string;
   /** Sending: the pages; the next one may still be rendering while the current one goes out. */
-  readonly pages?: AsyncIterable<BilevelPage> | Iterable<BilevelPage>;
+  readonly pages?: AsyncIterable<OutgoingPage> | Iterable<OutgoingPage>;
   /** Receiving: called for each accepted page before MCF is sent; a throw ends the call with storage_failed. */
   readonly onPage?: (page: BilevelPage, info: ReceivedPageInfo) => Promise<void> | void;
   /** Allow ECM (default true). */
@@ -66,6 +66,8 @@ export interface T30SessionOptions {
   readonly senderId?: string;
   /** Page coding (default: telefax/codec). */
   readonly codec?: PageCodec;
+  /** Backstop for the whole call, however lively the far end (default 3 hours). */
+  readonly maxCallMs?: number;
   /** Every frame in and out, for debugging and conformance checks. */
   readonly onTrace?: (entry: T30TraceEntry) => void;
 }
@@ -138,6 +140,8 @@ export interface ReceiveState {
   ecmPageChunks: Uint8Array[];
   /** ECM: the last block confirmed, "page:block", so a repeated PPS is not taken twice. */
   ecmLastBlock: string | null;
+  /** ECM: the block being corrected, "page:block", and its frame count from its first PPS. */
+  ecmBlockInProgress: { readonly key: string; readonly frames: number } | null;
   /** EOP answered: the document is complete. */
   done: boolean;
 }
@@ -151,6 +155,8 @@ export type FramesResult =
 const MAX_FRAME_GAP_MS = 3_000;
 /** Gap between modulations (T.30 §5.3.2.3 / Table B: 75 ± 20 ms). */
 export const MODULATION_GAP_MS = 75;
+/** A fax call longer than this is stuck, whatever T.30's timers say (a 100-page fax takes about 30 minutes). */
+const DEFAULT_MAX_CALL_MS = 3 * 60 * 60 * 1000;
 /** Waits are cut in slices this long so cancellation is noticed promptly. */
 const WAIT_SLICE_MS = 200;
 
@@ -206,6 +212,7 @@ export class T30Context {
     ecmFrames: new Map(),
     ecmPageChunks: [],
     ecmLastBlock: null,
+    ecmBlockInProgress: null,
     done: false,
   };
   /** Event sink of the session. */
@@ -305,6 +312,9 @@ export class T30Context {
   async nextEvent(deadlineAt: number): Promise<PortEvent | null> {
     for (;;) {
       this.checkAborted();
+      if (this.elapsedMs() > (this.options.maxCallMs ?? DEFAULT_MAX_CALL_MS)) {
+        this.fail('call_timeout', 'the call exceeded its maximum duration');
+      }
       const pushed = this.pushedBack.shift();
       const remaining = deadlineAt - Date.now();
       const event =

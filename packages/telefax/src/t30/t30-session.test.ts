@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { samplePage } from '../codec/sample-pages.ts';
 import { type BilevelPage, createPage, samePixels } from '../image/bilevel-page.ts';
+import { convertResolution } from '../image/convert-resolution.ts';
 import type { FaxOutcome } from './fax-outcome.ts';
+import { Fcf } from './fcf.ts';
+import { buildFrame } from './hdlc-frame.ts';
 import { createMemoryPortPair, type MemoryLinkFaults } from './memory-port-pair.ts';
 import { T30Session, type T30SessionOptions } from './t30-session.ts';
 
@@ -124,6 +127,51 @@ describe('T30Session over the memory port', () => {
         [98, 196, 391],
       );
     }
+  });
+
+  test('a superfine page to a station without superfine goes out at fine (rows dropped)', async () => {
+    for (const ecm of [false, true]) {
+      const page = { ...samplePage('text', 1728, 120, 9), yDpi: 391 };
+      const r = await exchange([page], {
+        sender: { ecm },
+        receiver: { ecm, capabilities: { resolutions: ['standard', 'fine'] } },
+      });
+      assert.equal(r.sender.ok, true, JSON.stringify(r.sender));
+      assert.equal(r.sender.line?.resolution, 'fine');
+      assert.equal(r.received.length, 1);
+      assert.equal(r.received[0].yDpi, 196);
+      assert.ok(samePixels(r.received[0], convertResolution(page, 'fine')));
+    }
+  });
+
+  test('newDocument: EOM between documents, phase B again, all pages arrive', async () => {
+    const pages = pagesOf(3, 40);
+    const withBreak = [pages[0], { ...pages[1], newDocument: true }, pages[2]];
+    const modes: string[] = [];
+    const { a, b } = createMemoryPortPair();
+    const received: BilevelPage[] = [];
+    const sender = new T30Session({
+      port: a,
+      direction: 'send',
+      calling: true,
+      pages: withBreak,
+      timers: FAST,
+    });
+    sender.on('phaseB', (l) => modes.push(l.modem));
+    const receiver = new T30Session({
+      port: b,
+      direction: 'receive',
+      calling: false,
+      timers: FAST,
+      onPage: (p) => {
+        received.push(p);
+      },
+    });
+    const [s, r] = await Promise.all([sender.run(), receiver.run()]);
+    assert.equal(s.ok, true, JSON.stringify(s));
+    assert.equal(r.ok, true, JSON.stringify(r));
+    assert.equal(modes.length, 2, 'phase B ran once per document');
+    assertSame(received, pages);
   });
 
   test('a page source that is still rendering: pages arrive slowly, all are sent', async () => {
@@ -268,4 +316,55 @@ describe('T30Session over the memory port', () => {
     assert.equal(!c.ok && c.reason, 'negotiation_failed');
     assert.equal(d.ok, false);
   });
+
+  test('DCN injected at every point of the exchange: both ends stop with a clean outcome', async () => {
+    const runs: Promise<void>[] = [];
+    for (const ecm of [false, true]) {
+      for (const side of ['a', 'b'] as const) {
+        for (let n = 1; n <= 9; n++) {
+          const dcnAt: MemoryLinkFaults = {
+            frame: (f, i) => (i === n && f[2] !== Fcf.FCD ? buildFrame(Fcf.DCN) : 'pass'),
+          };
+          const where = `ECM ${ecm}, DCN as frame ${n} from ${side}`;
+          runs.push(
+            exchange(pagesOf(2, 30), { sender: { ecm }, receiver: { ecm }, faults: { [side]: dcnAt } }).then(
+              (r) => {
+                const victim = side === 'a' ? r.receiver : r.sender;
+                assert.ok(
+                  victim.ok || victim.reason === 'remote_disconnected',
+                  `${where}: ${JSON.stringify(victim)}`,
+                );
+                for (const o of [r.sender, r.receiver]) {
+                  assert.ok(o.ok || REASONS.has(o.reason), `${where}: ${JSON.stringify(o)}`);
+                }
+              },
+            ),
+          );
+        }
+      }
+    }
+    await Promise.all(runs);
+  });
+
+  test('maxCallMs is a backstop for the whole call', async () => {
+    const { a } = createMemoryPortPair();
+    const s = await new T30Session({
+      port: a,
+      direction: 'send',
+      calling: true,
+      pages: pagesOf(1, 20),
+      timers: FAST,
+      maxCallMs: 300,
+    }).run();
+    assert.equal(!s.ok && s.reason, 'call_timeout');
+  });
 });
+
+/** Reasons a call may legitimately end with when the far end hangs up mid-call. */
+const REASONS = new Set([
+  'remote_disconnected',
+  'timeout_t2',
+  'no_response',
+  'timeout_t1',
+  'fax_not_detected',
+]);

@@ -92,14 +92,7 @@ export class T30Session extends EventEmitter<T30SessionEvents> {
         state = await HANDLERS[state](ctx);
       }
     } catch (err) {
-      failure =
-        err instanceof T30Failure
-          ? err
-          : new T30Failure(
-              'internal_error',
-              ctx.phase,
-              `unexpected error: ${(err as Error)?.message ?? err}`,
-            );
+      failure = err instanceof T30Failure ? err : await classifyError(ctx, err);
       await ctx.sendDcn();
     }
     // The far end hanging up without DCN once the document is complete ends the call normally (T.30 §5.3.4).
@@ -120,6 +113,17 @@ export class T30Session extends EventEmitter<T30SessionEvents> {
     this.emit('phaseE', outcome);
     return outcome;
   }
+}
+
+/** An exception from outside the engine: a port that failed to send because it closed, or a bug. */
+async function classifyError(ctx: T30Context, err: unknown): Promise<T30Failure> {
+  const message = (err as Error)?.message ?? String(err);
+  const probe = await ctx.port.receive(0).catch(() => null);
+  if (ctx.closed || probe?.type === 'closed') {
+    ctx.closed = true;
+    return new T30Failure('transport_closed', ctx.phase, `transport closed: ${message}`);
+  }
+  return new T30Failure('internal_error', ctx.phase, `unexpected error: ${message}`);
 }
 
 function initialState(options: T30SessionOptions): T30State {
