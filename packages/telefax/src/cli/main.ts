@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { reportCliError } from './cli-error.ts';
 import { registerFaxCommands } from './fax-commands.ts';
 import { registerImageCommands } from './image-commands.ts';
+import { registerSipCommands } from './sip-commands.ts';
 
 export function createProgram(): Command {
   const program = new Command('telefax')
@@ -15,6 +16,7 @@ export function createProgram(): Command {
     .showHelpAfterError(false);
   registerImageCommands(program);
   registerFaxCommands(program);
+  registerSipCommands(program);
   return program;
 }
 
