@@ -1,0 +1,213 @@
+/**
+ * @module spandsp-sip-peer
+ * Test helper around spandsp-sip-peer (sip-peer.c): the spandsp T.38 terminal of ../spandsp-peer behind the
+ * sofia-sip user agent. Builds the C program on demand (cached by a hash of its sources and of the spandsp-peer
+ * sources it compiles in), runs it, and parses the JSON line it prints. It is the independent SIP + T.38 far
+ * end that Faxwire's own SIP user agent must interoperate with.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { access, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { SpandspPeerResult } from '../spandsp-peer/spandsp-peer.ts';
+
+export { freeUdpPorts } from '../spandsp-peer/spandsp-peer.ts';
+
+const execFileAsync = promisify(execFile);
+
+const here = dirname(fileURLToPath(import.meta.url));
+const peerDir = join(here, '..', 'spandsp-peer');
+/** Sources of ../spandsp-peer that build.sh compiles in. */
+const sharedSources = ['t38-session.c', 't38-session.h', 'udptl.c', 'udptl.h'];
+
+/** What the SIP side did: the `sip` object of the JSON line. */
+export interface SpandspSipDetails {
+  role: 'call' | 'answer';
+  media: 'audio-then-t38' | 't38' | 'audio+t38' | 'audio-only' | 'refuse-t38';
+  /** Streams the initial INVITE offered. */
+  initialOffer: 'audio' | 't38' | 'audio+t38' | null;
+  /** Who sent the re-INVITE that switched to T.38 (`none`: T.38 from the initial offer; null: never switched). */
+  reinvitedBy: 'local' | 'remote' | 'none' | null;
+  /** 491 responses our re-INVITEs received. */
+  glare: number;
+  /** Mid-fax re-INVITEs with the unchanged T.38 description (--refresh-after-ms) answered with T.38 again. */
+  refreshes: number;
+  /** Last failure status sent or received (e.g. 488), 0 if none. */
+  lastStatus: number;
+  byeBy: 'local' | 'remote' | 'none';
+  /** The far end's UDPTL address from its SDP, `host:port`. */
+  remoteUdptl: string;
+  /** Negotiated T.38 parameters, null if T.38 was never negotiated. */
+  t38: {
+    version: number;
+    maxBitRate: number;
+    rateManagement: string;
+    udpEc: 't38UDPRedundancy' | 't38UDPFEC' | 't38UDPNoEC';
+    /** T38FaxMaxDatagram of the far end, -1 if absent. */
+    remoteMaxDatagram: number;
+  } | null;
+}
+
+/** The JSON line the peer prints on stdout when it ends. */
+export interface SpandspSipPeerResult extends SpandspPeerResult {
+  /** null when the arguments were rejected */
+  sip: SpandspSipDetails | null;
+}
+
+export interface SpandspSipPeerRun {
+  exitCode: number | null;
+  json: SpandspSipPeerResult | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A started peer: `ready` resolves with its SIP port once it listens, `done` when it exits; `kill` ends it. */
+export interface SpandspSipPeerProcess {
+  ready: Promise<number>;
+  done: Promise<SpandspSipPeerRun>;
+  kill(): void;
+}
+
+export interface SpandspSipPeerOptions {
+  /** Stop the process after this long (ms); the peer's own --timeout-s should normally fire first. */
+  killAfterMs?: number;
+}
+
+let building: Promise<string> | undefined;
+
+async function sourceHash(): Promise<string> {
+  const hash = createHash('sha256');
+  const own = (await readdir(here)).filter((n) => /\.(c|h)$/.test(n) || n === 'build.sh').sort();
+  for (const name of own) {
+    hash.update(name);
+    hash.update(await readFile(join(here, name)));
+  }
+  for (const name of sharedSources) {
+    hash.update(`spandsp-peer/${name}`);
+    hash.update(await readFile(join(peerDir, name)));
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+async function checkToolchain(): Promise<void> {
+  try {
+    await execFileAsync('pkg-config', ['--exists', 'sofia-sip-ua', 'spandsp', 'libtiff-4']);
+  } catch {
+    throw new Error(
+      'spandsp-sip-peer: libsofia-sip-ua-dev, libspandsp-dev and libtiff-dev are needed ' +
+        '(pkg-config sofia-sip-ua spandsp libtiff-4 not found); install with: ' +
+        'apt-get install -y gcc pkg-config libsofia-sip-ua-dev libspandsp-dev libtiff-dev',
+    );
+  }
+}
+
+async function compile(): Promise<string> {
+  const binary = join(here, 'build', `spandsp-sip-peer-${await sourceHash()}`);
+  try {
+    await access(binary);
+    return binary;
+  } catch {
+    // not built yet for these sources
+  }
+  await checkToolchain();
+  await mkdir(join(here, 'build'), { recursive: true });
+  // Another test process may build at the same time: compile to a private name, then rename atomically.
+  const partial = `${binary}.${process.pid}.tmp`;
+  try {
+    await execFileAsync('sh', [join(here, 'build.sh'), partial], { timeout: 120_000 });
+  } catch (err) {
+    await rm(partial, { force: true });
+    const stderr = (err as { stderr?: string }).stderr ?? String(err);
+    throw new Error(`spandsp-sip-peer: build failed:\n${stderr}`);
+  }
+  await rename(partial, binary);
+  for (const name of await readdir(join(here, 'build'))) {
+    const path = join(here, 'build', name);
+    if (name.startsWith('spandsp-sip-peer-') && !name.endsWith('.tmp') && path !== binary)
+      await rm(path, { force: true });
+  }
+  return binary;
+}
+
+/** Compiles the peer if its sources changed since the last build; returns the binary's path. */
+export function buildSpandspSipPeer(): Promise<string> {
+  building ??= compile().catch((err: unknown) => {
+    building = undefined;
+    throw err;
+  });
+  return building;
+}
+
+function parseResult(stdout: string): SpandspSipPeerResult | null {
+  const lines = stdout.trim().split('\n');
+  const last = lines[lines.length - 1];
+  if (!last?.startsWith('{')) return null;
+  try {
+    return JSON.parse(last) as SpandspSipPeerResult;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Starts the peer with `args`, e.g. `['answer', '--sip-port', '5070', '--out', 'rx.tif', '--pace', 'none']` or
+ * `['call', 'sip:fax@127.0.0.1:5070', 'doc.tif', '--pace', 'none']`.
+ */
+export async function startSpandspSipPeer(
+  args: readonly string[],
+  options: SpandspSipPeerOptions = {},
+): Promise<SpandspSipPeerProcess> {
+  const binary = await buildSpandspSipPeer();
+  const child: ChildProcess = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let markReady: (port: number) => void = () => {};
+  let failReady: (err: Error) => void = () => {};
+  const ready = new Promise<number>((resolve, reject) => {
+    markReady = resolve;
+    failReady = reject;
+  });
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    const m = /spandsp-sip-peer: listening on sip port (\d+)/.exec(stderr);
+    if (m) markReady(Number(m[1]));
+  });
+  // SIGTERM lets the peer hang up and still print its JSON; SIGKILL follows if it does not exit.
+  let hardKill: NodeJS.Timeout | undefined;
+  const stop = () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    hardKill ??= setTimeout(() => child.kill('SIGKILL'), 5000);
+  };
+  const killer = options.killAfterMs === undefined ? undefined : setTimeout(stop, options.killAfterMs);
+  const done = new Promise<SpandspSipPeerRun>((resolve, reject) => {
+    child.on('error', (err) => {
+      clearTimeout(killer);
+      clearTimeout(hardKill);
+      failReady(err);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      clearTimeout(hardKill);
+      failReady(new Error(`spandsp-sip-peer exited (${code}) before listening:\n${stderr}`));
+      resolve({ exitCode: code, json: parseResult(stdout), stdout, stderr });
+    });
+  });
+  // A peer that fails before `ready` is reported through `done`; keep `ready` from being an unhandled rejection.
+  ready.catch(() => {});
+  return { ready, done, kill: stop };
+}
+
+/** Runs the peer to completion. */
+export async function runSpandspSipPeer(
+  args: readonly string[],
+  options: SpandspSipPeerOptions = {},
+): Promise<SpandspSipPeerRun> {
+  return (await startSpandspSipPeer(args, options)).done;
+}
