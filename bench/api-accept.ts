@@ -4,12 +4,16 @@
  * so faxes stay queued): faxes accepted per second for a 1-page PDF and a 1-page PNG sent as base64
  * JSON (document inspection with the real renderer included), then GET /v1/faxes/{id} and
  * GET /v1/faxes?limit=25 latency. SQLite always; PostgreSQL too when FAXWIRE_TEST_PG_URL is set.
+ * The client runs in the same process. Besides sends per second it reports the CPU each accepted send
+ * cost (the whole process, and the main thread alone, client included) and the load average, since
+ * on a shared machine throughput follows the neighbours while CPU per send mostly does not.
  *
  * Usage: npx tsx bench/api-accept.ts [sends] [concurrency]   (prints a table and one JSON line)
+ * Each kind is preceded by 200 untimed sends, so the figures are for a warmed-up process.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
@@ -21,6 +25,7 @@ import { loadConfig } from '../packages/server/src/config/config.ts';
 const sends = Math.max(10, Number(process.argv[2] ?? 400));
 const concurrency = Math.max(1, Number(process.argv[3] ?? 16));
 const reads = 400;
+const warmUp = 200;
 
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
 
@@ -70,12 +75,24 @@ async function pool<T>(n: number, width: number, task: (i: number) => Promise<T>
   return out;
 }
 
+/** CPU time of the main thread in ms (Linux), or NaN where /proc is not there. */
+function mainThreadCpuMs(): number {
+  try {
+    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 async function benchEngine(databaseUrl?: string) {
   const dataDir = mkdtempSync(join(tmpdir(), 'faxwire-bench-'));
   const config = loadConfig({
     FAXWIRE_DATA_DIR: dataDir,
     FAXWIRE_PORT: '0',
     FAXWIRE_RATE_LIMIT_PER_SECOND: '0',
+    // API only: the faxes stay queued instead of being sent by the loopback line meanwhile.
+    FAXWIRE_LINES: 'off',
     ...(databaseUrl ? { FAXWIRE_DATABASE_URL: databaseUrl } : {}),
   });
   const platform = await startPlatform(config, { logger: pino({ level: 'silent' }) });
@@ -104,10 +121,14 @@ async function benchEngine(databaseUrl?: string) {
   const result: Record<string, number> = {};
   const ids: string[] = [];
   for (const [kind, body] of Object.entries(payloads)) {
-    await pool(20, concurrency, () => call(port, 'POST', '/v1/faxes', key, body)); // warm-up
+    // Warm-up, not timed: the JIT compiles the request path during the first few hundred sends.
+    await pool(warmUp, concurrency, () => call(port, 'POST', '/v1/faxes', key, body));
+    const cpu0 = process.cpuUsage();
+    const main0 = mainThreadCpuMs();
     const t0 = performance.now();
     const responses = await pool(sends, concurrency, () => call(port, 'POST', '/v1/faxes', key, body));
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     const accepted = responses.filter((r) => r.status === 202);
     if (accepted.length !== sends)
       throw new Error(
@@ -115,6 +136,8 @@ async function benchEngine(databaseUrl?: string) {
       );
     for (const r of accepted) ids.push(JSON.parse(r.body).id);
     result[`${kind}AcceptedPerSecond`] = Math.round(sends / seconds);
+    result[`${kind}CpuMsPerSend`] = Number(((cpu.user + cpu.system) / 1000 / sends).toFixed(2));
+    result[`${kind}MainThreadCpuMsPerSend`] = Number(((mainThreadCpuMs() - main0) / sends).toFixed(2));
     result[`${kind}BytesPerRequest`] = body.length;
   }
   const queued = await platform.database.db
@@ -161,20 +184,27 @@ if (pgUrl) {
   };
 }
 
+const loadBefore = loadavg()[0]!;
 const report: Record<string, Record<string, number>> = {};
 for (const [engine, url] of engines) report[engine] = await benchEngine(url);
 await dropDb?.();
 agent.destroy();
 
+const load = { before: loadBefore, after: loadavg()[0]! };
 console.log(
-  `sends=${sends} concurrency=${concurrency} reads=${reads} (2-core machine; 1-page documents, base64 JSON)`,
+  `sends=${sends} concurrency=${concurrency} reads=${reads} (1-page documents, base64 JSON; ` +
+    `load average ${load.before.toFixed(1)} → ${load.after.toFixed(1)} on ${availableParallelism()} CPUs)`,
 );
-console.log('engine    pdf/s  png/s  get p50/p99 ms   list25 p50/p99 ms');
+console.log(
+  'engine    pdf/s  cpu ms/send (main)  png/s  cpu ms/send (main)  get p50/p99 ms   list25 p50/p99 ms',
+);
 for (const [engine, r] of Object.entries(report)) {
   console.log(
-    `${engine.padEnd(9)} ${String(r.pdfAcceptedPerSecond).padStart(5)}  ${String(r.pngAcceptedPerSecond).padStart(5)}  ` +
-      `${r.getP50Ms}/${r.getP99Ms}`.padEnd(16) +
-      ` ${r.list25P50Ms}/${r.list25P99Ms}`,
+    `${engine.padEnd(9)} ${String(r.pdfAcceptedPerSecond).padStart(5)}  ` +
+      `${r.pdfCpuMsPerSend} (${r.pdfMainThreadCpuMsPerSend})`.padEnd(18) +
+      `  ${String(r.pngAcceptedPerSecond).padStart(5)}  ` +
+      `${r.pngCpuMsPerSend} (${r.pngMainThreadCpuMsPerSend})`.padEnd(18) +
+      `  ${`${r.getP50Ms}/${r.getP99Ms}`.padEnd(16)} ${r.list25P50Ms}/${r.list25P99Ms}`,
   );
 }
-console.log(JSON.stringify({ bench: 'api-accept', sends, concurrency, report }));
+console.log(JSON.stringify({ bench: 'api-accept', sends, concurrency, load, report }));

@@ -9,11 +9,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AppDeps } from './app-deps.ts';
 import { ApiError } from './errors.ts';
+import { eventsRoutes } from './events-routes.ts';
 import { faxesRoutes } from './faxes-routes.ts';
 import { keysRoutes } from './keys-routes.ts';
 import { numbersRoutes } from './numbers-routes.ts';
+import { pagesRoutes } from './pages-routes.ts';
 import { systemRoutes } from './system-routes.ts';
 import { toApiError } from './to-api-error.ts';
+import { webhooksRoutes } from './webhooks-routes.ts';
 
 export interface BuildAppOptions {
   /** Fastify's logger option: false in tests, a pino instance or options in production. */
@@ -88,5 +91,8 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   await app.register(faxesRoutes, deps);
   await app.register(numbersRoutes, deps);
   await app.register(keysRoutes, deps);
+  await app.register(eventsRoutes, deps);
+  await app.register(pagesRoutes, deps);
+  await app.register(webhooksRoutes, deps);
   return app;
 }

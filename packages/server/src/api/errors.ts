@@ -16,6 +16,13 @@ export const ERROR_CATALOGUE = {
   too_many_pages: { status: 400, message: 'The fax has more pages than allowed.' },
   too_many_documents: { status: 400, message: 'The fax has more documents than allowed.' },
   invalid_cursor: { status: 400, message: 'The pagination cursor is invalid.' },
+  invalid_event_type: { status: 400, message: 'Unknown event type.' },
+  webhook_url_not_allowed: {
+    status: 400,
+    message:
+      'The webhook URL resolves to a private, loopback or link-local address, which webhooks may not reach. ' +
+      'To allow it, add its network to FAXWIRE_WEBHOOK_ALLOW_NETS (comma-separated CIDRs, e.g. 10.0.0.0/8) and restart the server.',
+  },
   unauthorized: { status: 401, message: 'A valid API key is required: Authorization: Bearer fw_…' },
   forbidden: { status: 403, message: 'This API key may not do that.' },
   not_found: { status: 404, message: 'Not found.' },
@@ -29,8 +36,10 @@ export const ERROR_CATALOGUE = {
     message: 'Only a finished outbound fax with its documents can be resent.',
   },
   fax_in_progress: { status: 409, message: 'The fax is still in progress; cancel it first.' },
+  page_not_ready: { status: 409, message: 'The page has not arrived yet; it may still come.' },
   number_unavailable: { status: 409, message: 'No free number is left in the loopback range.' },
   number_in_use: { status: 409, message: 'The number has faxes in progress.' },
+  webhook_disabled: { status: 409, message: 'The webhook endpoint is disabled; enable it first.' },
   payload_too_large: { status: 413, message: 'The request body is too large.' },
   document_too_large: { status: 413, message: 'A document is larger than allowed.' },
   unsupported_media_type: { status: 415, message: 'This content type is not supported.' },

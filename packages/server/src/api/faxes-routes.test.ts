@@ -103,7 +103,21 @@ for (const engine of TEST_ENGINES) {
       const events = await db.selectFrom('fax_events').selectAll().where('fax_id', '=', fax.id).execute();
       assert.deepEqual(
         events.map((e) => [e.type, e.sequence, JSON.parse(e.data_json)]),
-        [['fax.queued', 1, { fax_id: fax.id, sequence: 1, status: 'queued' }]],
+        [
+          [
+            'fax.queued',
+            1,
+            {
+              faxId: fax.id,
+              sequence: 1,
+              status: 'queued',
+              direction: 'outbound',
+              from: t.numbers[0],
+              to: '+14155550199',
+              metadata: { ticket: 'T-1' },
+            },
+          ],
+        ],
       );
       const docs = await db.selectFrom('fax_documents').selectAll().where('fax_id', '=', fax.id).execute();
       const keys: string[] = [];

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
+import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
 import type { DocumentToInspect } from '../domain/document-inspector.ts';
 import { ApiError } from './errors.ts';
@@ -53,11 +54,22 @@ export function readJsonFaxRequest(body: CreateFaxBody, limits: ReadLimits): Fax
     };
   });
   const { documents: _documents, ...options } = body;
-  const bodyHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
-  return { options, documents, bodyHash };
+  let bodyHash: string | undefined;
+  return {
+    options,
+    documents,
+    // Only an Idempotency-Key needs it, and serialising a large body again is not free.
+    get bodyHash() {
+      bodyHash ??= createHash('sha256').update(JSON.stringify(body)).digest('hex');
+      return bodyHash;
+    },
+  };
 }
 
 const JSON_FIELDS = new Set(['cover', 'retries', 'metadata']);
+
+/** Compiled once: interpreting the schema on every request costs more than the check itself. */
+let faxOptions: ReturnType<typeof Compile<typeof FaxOptions>> | undefined;
 
 /** Multipart: fields hold the options (objects as JSON text), each file part is a document. */
 export async function readMultipartFaxRequest(
@@ -114,7 +126,8 @@ export async function readMultipartFaxRequest(
       }
     }
     const candidate: unknown = fields;
-    if (!Value.Check(FaxOptions, candidate)) {
+    faxOptions ??= Compile(FaxOptions);
+    if (!faxOptions.Check(candidate)) {
       const issues = [...Value.Errors(FaxOptions, candidate)].map(normaliseIssue);
       // An unknown field also shows up as a "schema is false" issue at the field; the object-level one is clearer.
       const useful = issues.filter((i) => i.keyword !== 'boolean');

@@ -22,13 +22,19 @@ import { RenderingDocumentInspector } from '../domain/rendering-document-inspect
 import { createSendFaxHandler } from '../domain/send-fax-job.ts';
 import type { JobHandler } from '../jobs/worker.ts';
 import { Worker } from '../jobs/worker.ts';
+import { startLines } from '../lines/start-lines.ts';
+import { OutboundAddressPolicy } from '../net/outbound-address-policy.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import { type Database, openDatabase } from '../store/database.ts';
 import { EncryptedBlobStore } from '../store/encrypted-blob-store.ts';
 import { LocalBlobStore } from '../store/local-blob-store.ts';
+import { WebhookDispatcher } from '../webhooks/webhook-dispatcher.ts';
 
 export interface PlatformOptions {
-  /** Sends outbound faxes; without one, `fax.send` jobs stay queued for a process that has a line. */
+  /**
+   * Sends outbound faxes; without one the configured lines run here (loopback by default), and with
+   * FAXWIRE_LINES=off `fax.send` jobs stay queued for a process that has a line.
+   */
   readonly line?: FaxLine;
   readonly inspector?: DocumentInspector;
   readonly logger?: Logger;
@@ -37,6 +43,8 @@ export interface PlatformOptions {
   /** Whether to bind the port; tests use `app.inject()` instead. */
   readonly listen?: boolean;
   readonly shutdownGraceMs?: number;
+  /** Which addresses webhooks may reach; default from FAXWIRE_WEBHOOK_ALLOW_NETS. */
+  readonly webhookPolicy?: OutboundAddressPolicy;
 }
 
 export interface Platform {
@@ -44,6 +52,7 @@ export interface Platform {
   readonly database: Database;
   readonly blobs: BlobStore;
   readonly worker: Worker;
+  readonly webhooks: WebhookDispatcher;
   /** Where the first API key was written, when this start created it. */
   readonly initialKeyPath: string | null;
   readonly address: string | null;
@@ -93,15 +102,33 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     );
   }
 
+  // Without a line of its own, the process runs the configured carriers (loopback by default).
+  const lines = options.line ? null : await startLines({ config, database, blobs, logger });
+  const line = options.line ?? lines ?? undefined;
   const handlers: Record<string, JobHandler> = { ...options.handlers };
-  if (options.line) {
-    handlers[SEND_JOB] = createSendFaxHandler({ database, blobs, line: options.line, logger });
+  if (line) {
+    handlers[SEND_JOB] = createSendFaxHandler({ database, blobs, line, logger });
   } else {
     logger.warn(
       'no fax line configured: outbound faxes are accepted and stay queued until a process with a line runs',
     );
   }
-  const worker = new Worker({ database, handlers, logger: logger.child({ component: 'worker' }) });
+  const worker = new Worker({
+    database,
+    handlers,
+    logger: logger.child({ component: 'worker' }),
+    ...(lines ? { groupConcurrency: lines.groupConcurrency } : {}),
+  });
+
+  const webhookPolicy = options.webhookPolicy ?? OutboundAddressPolicy.fromEnv();
+  // On PostgreSQL the dispatcher gets its own pool, so its writes do not queue behind the fax writes.
+  const webhookStore = database.engine === 'postgres' ? await openDatabase(config.database) : database;
+  const webhooks = new WebhookDispatcher({
+    database,
+    store: webhookStore,
+    policy: webhookPolicy,
+    logger: logger.child({ component: 'webhooks' }),
+  });
 
   const inspector = options.inspector ?? new RenderingDocumentInspector();
   let ready = true;
@@ -114,10 +141,12 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       metrics: createApiMetrics({ database }),
       onFaxQueued: () => worker.notify(),
       isReady: () => ready,
+      webhooks: { policy: webhookPolicy, notify: () => webhooks.notify() },
     },
     { loggerInstance: logger },
   );
   worker.start();
+  webhooks.start();
 
   let closing: Promise<void> | null = null;
   const close = () => {
@@ -125,6 +154,9 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       ready = false;
       await app.close();
       await worker.stop({ graceMs: options.shutdownGraceMs ?? 10_000 });
+      await lines?.close();
+      await webhooks.stop();
+      if (webhookStore !== database) await webhookStore.close();
       await inspector.close?.();
       await closePdfWorkers();
       await database.close();
@@ -147,6 +179,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     database,
     blobs,
     worker,
+    webhooks,
     initialKeyPath,
     address,
     close,

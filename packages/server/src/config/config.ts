@@ -4,6 +4,7 @@
  * Every setting has a default that runs the embedded deployment (SQLite and a local blob directory).
  */
 import { resolve } from 'node:path';
+import { type LinesConfig, parseLinesConfig } from '../lines/lines-config.ts';
 
 /** Raised with every invalid variable listed, so an operator fixes them all in one go. */
 export class ConfigError extends Error {
@@ -39,6 +40,8 @@ export interface Config {
   readonly database: DatabaseConfig;
   /** Inclusive range of E.164 numbers the built-in loopback carrier hands out. */
   readonly loopbackRange: { readonly first: string; readonly last: string };
+  /** Carriers of this process: the loopback carrier, SIP trunks (lines/lines-config.ts). */
+  readonly lines: LinesConfig;
   readonly limits: LimitsConfig;
   /** 32-byte key for AES-256-GCM encryption of blobs at rest; null stores blobs in clear. */
   readonly blobEncryptionKey: Buffer | null;
@@ -98,6 +101,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
 
+  const lines = parseLinesConfig(env, loopbackRange, problems);
+
   const documentMaxBytes = int('FAXWIRE_DOCUMENT_MAX_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
   const documentsPerFax = int('FAXWIRE_DOCUMENTS_PER_FAX', 10, 1, 100);
   const pagesPerFax = int('FAXWIRE_PAGES_PER_FAX', 200, 1, 10000);
@@ -125,6 +130,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port,
     database: Object.freeze(database),
     loopbackRange: Object.freeze(loopbackRange),
+    lines,
     limits: Object.freeze({
       documentMaxBytes,
       documentsPerFax,

@@ -33,7 +33,28 @@ export interface PdfRenderTask {
   readonly paper: PaperChoice;
 }
 
-export type PdfTask = PdfOpenTask | PdfRenderTask;
+/**
+ * Page counts of several PDFs in one round trip, each opened and closed again at once: what accepting a
+ * fax needs, without keeping documents open for a rendering that may never come here.
+ */
+export interface PdfCountTask {
+  readonly kind: 'count';
+  /** The documents back to back; `ends[i]` is where document i stops. */
+  readonly bytes: Uint8Array;
+  readonly ends: readonly number[];
+  readonly memoryMb: number;
+}
+
+export type PdfTask = PdfOpenTask | PdfRenderTask | PdfCountTask;
+
+export type PdfFailure = {
+  readonly ok: false;
+  readonly code: DocumentErrorCode;
+  readonly message: string;
+  readonly limit?: string;
+};
+
+export type PdfCount = { readonly ok: true; readonly pageCount: number } | PdfFailure;
 
 export interface RasterizedPdfPage {
   readonly width: number;
@@ -49,12 +70,8 @@ export interface RasterizedPdfPage {
 export type PdfReply =
   | { readonly ok: true; readonly pageCount: number }
   | { readonly ok: true; readonly page: RasterizedPdfPage }
-  | {
-      readonly ok: false;
-      readonly code: DocumentErrorCode;
-      readonly message: string;
-      readonly limit?: string;
-    };
+  | { readonly ok: true; readonly counts: PdfCount[] }
+  | PdfFailure;
 
 // FPDF_* constants from PDFium's public headers (fpdfview.h).
 const FPDF_ANNOT = 0x01;
@@ -143,13 +160,19 @@ function openDocument(e: Engine, docId: string, bytes: Uint8Array): OpenDocument
     documents.set(docId, known);
     return known;
   }
-  const m = e.pdfium;
   while (documents.size >= MAX_OPEN_DOCUMENTS) {
     const [oldId, old] = documents.entries().next().value as [string, OpenDocument];
-    m.FPDF_CloseDocument(old.handle);
-    m.pdfium.wasmExports.free(old.bufferPtr);
+    closeDocument(e, old);
     documents.delete(oldId);
   }
+  const doc = loadDocument(e, bytes);
+  if (!('ok' in doc)) documents.set(docId, doc);
+  return doc;
+}
+
+/** FPDF_LoadMemDocument over a copy in the WebAssembly heap, which must outlive the document. */
+function loadDocument(e: Engine, bytes: Uint8Array): OpenDocument | PdfFailure {
+  const m = e.pdfium;
   const bufferPtr = m.pdfium.wasmExports.malloc(bytes.length);
   if (bufferPtr === 0)
     return { ok: false, code: 'document_too_large', message: 'PDF too large', limit: 'memory' };
@@ -168,9 +191,12 @@ function openDocument(e: Engine, docId: string, bytes: Uint8Array): OpenDocument
         err === FPDF_ERR_FORMAT ? 'not a PDF, or the file is corrupted' : `PDF could not be opened (${err})`,
     };
   }
-  const doc = { handle, bufferPtr };
-  documents.set(docId, doc);
-  return doc;
+  return { handle, bufferPtr };
+}
+
+function closeDocument(e: Engine, doc: OpenDocument): void {
+  e.pdfium.FPDF_CloseDocument(doc.handle);
+  e.pdfium.pdfium.wasmExports.free(doc.bufferPtr);
 }
 
 function renderPage(e: Engine, doc: OpenDocument, task: PdfRenderTask): PdfReply {
@@ -249,11 +275,18 @@ function renderPage(e: Engine, doc: OpenDocument, task: PdfRenderTask): PdfReply
   }
 }
 
-export default async function pdfRasterWorker(task: PdfTask): Promise<PdfReply> {
-  const limitBytes = task.memoryMb * 1024 * 1024;
+const MEMORY_EXCEEDED: PdfFailure = {
+  ok: false,
+  code: 'document_too_large',
+  message: 'the PDF needs too much memory',
+  limit: 'memory',
+};
+
+/** The engine with a heap within `memoryMb`; WebAssembly memory never shrinks, so a grown one is replaced. */
+async function engineWithin(memoryMb: number): Promise<Engine> {
+  const limitBytes = memoryMb * 1024 * 1024;
   engine ??= startEngine();
   let e = await engine;
-  // WebAssembly memory never shrinks: a heap grown past this task's limit by earlier work is replaced.
   if (e.memory.buffer.byteLength > limitBytes) {
     resetEngine();
     engine = startEngine();
@@ -261,33 +294,60 @@ export default async function pdfRasterWorker(task: PdfTask): Promise<PdfReply> 
   }
   memoryLimitBytes = Math.max(e.memory.buffer.byteLength, limitBytes);
   memoryExceeded = false;
+  return e;
+}
+
+/** A WebAssembly trap or an abort leaves PDFium's state undefined: start a fresh instance next time. */
+function engineFailure(err: unknown): PdfFailure {
+  resetEngine();
+  if (memoryExceeded) return MEMORY_EXCEEDED;
+  return { ok: false, code: 'invalid_document', message: `PDF engine failure: ${(err as Error).message}` };
+}
+
+async function countPages(task: PdfCountTask): Promise<PdfReply> {
+  const counts: PdfCount[] = [];
+  let start = 0;
+  for (const end of task.ends) {
+    const bytes = task.bytes.subarray(start, end);
+    start = end;
+    const e = await engineWithin(task.memoryMb);
+    try {
+      const doc = loadDocument(e, bytes);
+      if ('ok' in doc) {
+        if (memoryExceeded) resetEngine();
+        counts.push(memoryExceeded ? MEMORY_EXCEEDED : doc);
+        continue;
+      }
+      const pageCount = e.pdfium.FPDF_GetPageCount(doc.handle);
+      closeDocument(e, doc);
+      if (memoryExceeded) {
+        resetEngine();
+        counts.push(MEMORY_EXCEEDED);
+      } else {
+        counts.push({ ok: true, pageCount });
+      }
+    } catch (err) {
+      counts.push(engineFailure(err));
+    }
+  }
+  return { ok: true, counts };
+}
+
+export default async function pdfRasterWorker(task: PdfTask): Promise<PdfReply> {
+  if (task.kind === 'count') return countPages(task);
+  const e = await engineWithin(task.memoryMb);
   try {
     const doc = openDocument(e, task.docId, task.bytes);
     if ('ok' in doc) return doc;
     if (memoryExceeded) {
       resetEngine();
-      return {
-        ok: false,
-        code: 'document_too_large',
-        message: 'the PDF needs too much memory',
-        limit: 'memory',
-      };
+      return MEMORY_EXCEEDED;
     }
     if (task.kind === 'open') return { ok: true, pageCount: e.pdfium.FPDF_GetPageCount(doc.handle) };
     const reply = renderPage(e, doc, task);
     if (memoryExceeded) resetEngine();
     return reply;
   } catch (err) {
-    // A WebAssembly trap or an abort leaves PDFium's state undefined: start a fresh instance next time.
-    resetEngine();
-    if (memoryExceeded) {
-      return {
-        ok: false,
-        code: 'document_too_large',
-        message: 'the PDF needs too much memory',
-        limit: 'memory',
-      };
-    }
-    return { ok: false, code: 'invalid_document', message: `PDF engine failure: ${(err as Error).message}` };
+    return engineFailure(err);
   }
 }

@@ -10,7 +10,7 @@ import { Piscina } from 'piscina';
 import type { BilevelPage, FaxResolution } from 'telefax/image/bilevel-page';
 import { DocumentError } from './document-error.ts';
 import type { PaperChoice } from './paper-size.ts';
-import type { PdfReply, PdfTask, RasterizedPdfPage } from './pdf-raster-worker.ts';
+import type { PdfCount, PdfFailure, PdfReply, PdfTask, RasterizedPdfPage } from './pdf-raster-worker.ts';
 import type { RenderLimits } from './render-limits.ts';
 
 /** JS heap per worker; PDFium's own heap is WebAssembly memory, capped inside the worker. */
@@ -81,13 +81,22 @@ interface TimedReply {
   readonly ms: number;
 }
 
-async function runTask(task: PdfTask, timeoutMs: number): Promise<TimedReply> {
+async function runTask(
+  task: PdfTask,
+  timeoutMs: number,
+  transferList?: readonly ArrayBuffer[],
+): Promise<TimedReply> {
   const release = await slot();
   const started = performance.now();
   const timeout = AbortSignal.timeout(timeoutMs);
   const done = (reply: PdfReply): TimedReply => ({ reply, ms: performance.now() - started });
   try {
-    return done((await workerPool().run(task, { signal: timeout })) as PdfReply);
+    return done(
+      (await workerPool().run(task, {
+        signal: timeout,
+        ...(transferList ? { transferList: [...transferList] } : {}),
+      })) as PdfReply,
+    );
   } catch (err) {
     if (timeout.aborted) {
       return done({
@@ -114,7 +123,7 @@ async function runTask(task: PdfTask, timeoutMs: number): Promise<TimedReply> {
   }
 }
 
-function fail(reply: Extract<PdfReply, { ok: false }>, page?: number): never {
+function fail(reply: PdfFailure, page?: number): never {
   throw new DocumentError(reply.code, reply.message, {
     ...(reply.limit ? { limit: reply.limit } : {}),
     ...(page === undefined ? {} : { page }),
@@ -135,6 +144,134 @@ export async function openPdf(bytes: Uint8Array, limits: RenderLimits): Promise<
     throw new DocumentError('invalid_document', 'the PDF has no pages');
   }
   return { docId, bytes: shared, pageCount: reply.pageCount };
+}
+
+/** Documents up to this size are counted together; a larger one goes alone. */
+const BATCH_DOCUMENT_MAX_BYTES = 1024 * 1024;
+/** Most documents, and most bytes, one counting round trip carries. */
+const BATCH_MAX_DOCUMENTS = 64;
+const BATCH_MAX_BYTES = 8 * 1024 * 1024;
+/**
+ * A batch of small documents that takes longer than this has a document that needs a closer look:
+ * the batch is abandoned and each document is counted alone under the full time limit. So one
+ * hostile file holds the others up this long, not the whole page time limit.
+ */
+const BATCH_TIMEOUT_MS = 2_000;
+
+interface CountRequest {
+  readonly bytes: Uint8Array;
+  readonly limits: RenderLimits;
+  readonly resolve: (count: PdfCount) => void;
+}
+
+const countQueue: CountRequest[] = [];
+let batchRunning = false;
+let countFlushScheduled = false;
+
+/**
+ * A PDF's page count, refusing encrypted, corrupt or empty files as {@link openPdf} does, without
+ * keeping it open for rendering. Small documents requested together share one worker round trip, so
+ * accepting many faxes does not pay a message exchange per document; when a shared batch fails as a
+ * whole (time limit, worker crash), each of its documents is counted again alone, so only the
+ * document at fault is refused.
+ */
+export async function countPdfPages(bytes: Uint8Array, limits: RenderLimits): Promise<number> {
+  const count = await new Promise<PdfCount>((resolve) => {
+    if (bytes.length > BATCH_DOCUMENT_MAX_BYTES) {
+      void countAlone({ bytes, limits, resolve });
+      return;
+    }
+    countQueue.push({ bytes, limits, resolve });
+    scheduleCountFlush();
+  });
+  if (!count.ok) fail(count);
+  if (count.pageCount <= 0) throw new DocumentError('invalid_document', 'the PDF has no pages');
+  return count.pageCount;
+}
+
+/** One batch at a time: while it is on a worker the next one fills, so a burst costs few round trips. */
+function scheduleCountFlush(): void {
+  if (countFlushScheduled || batchRunning || countQueue.length === 0) return;
+  countFlushScheduled = true;
+  // After this turn's I/O callbacks, so the requests they make join the batch.
+  setImmediate(async () => {
+    countFlushScheduled = false;
+    batchRunning = true;
+    const batch = takeCountBatch();
+    let counted = false;
+    try {
+      counted = await countTogether(batch);
+    } catch {
+      counted = false;
+    }
+    batchRunning = false;
+    scheduleCountFlush();
+    if (!counted) for (const request of batch) void countAlone(request);
+  });
+}
+
+/** The oldest request and those queued after it that fit the same batch (same limits, size cap). */
+function takeCountBatch(): CountRequest[] {
+  const first = countQueue.shift()!;
+  const batch = [first];
+  let bytes = first.bytes.length;
+  for (let i = 0; i < countQueue.length && batch.length < BATCH_MAX_DOCUMENTS; ) {
+    const next = countQueue[i]!;
+    const fits =
+      bytes + next.bytes.length <= BATCH_MAX_BYTES &&
+      next.limits.pdfMemoryMb === first.limits.pdfMemoryMb &&
+      next.limits.pageTimeoutMs === first.limits.pageTimeoutMs;
+    if (!fits) {
+      i++;
+      continue;
+    }
+    batch.push(next);
+    bytes += next.bytes.length;
+    countQueue.splice(i, 1);
+  }
+  return batch;
+}
+
+/** @returns whether every request of the batch got its answer. */
+async function countTogether(batch: readonly CountRequest[]): Promise<boolean> {
+  const ends: number[] = [];
+  let total = 0;
+  for (const r of batch) {
+    total += r.bytes.length;
+    ends.push(total);
+  }
+  const bytes = new Uint8Array(total);
+  for (const [i, r] of batch.entries()) bytes.set(r.bytes, i === 0 ? 0 : ends[i - 1]);
+  const { limits } = batch[0]!;
+  const { reply } = await runTask(
+    { kind: 'count', bytes, ends, memoryMb: limits.pdfMemoryMb },
+    Math.min(limits.pageTimeoutMs, BATCH_TIMEOUT_MS),
+    [bytes.buffer],
+  );
+  if (!reply.ok || !('counts' in reply) || reply.counts.length !== batch.length) return false;
+  for (const [i, r] of batch.entries()) r.resolve(reply.counts[i]!);
+  return true;
+}
+
+/** One document, on its own worker round trip and under the full time limit: its answer is final. */
+async function countAlone(request: CountRequest): Promise<void> {
+  try {
+    const bytes = new Uint8Array(request.bytes);
+    const { reply } = await runTask(
+      { kind: 'count', bytes, ends: [bytes.length], memoryMb: request.limits.pdfMemoryMb },
+      request.limits.pageTimeoutMs,
+      [bytes.buffer],
+    );
+    if (!reply.ok) request.resolve(reply);
+    else if ('counts' in reply && reply.counts.length === 1) request.resolve(reply.counts[0]!);
+    else request.resolve({ ok: false, code: 'invalid_document', message: 'unexpected worker reply' });
+  } catch (err) {
+    request.resolve({
+      ok: false,
+      code: 'invalid_document',
+      message: `PDF worker failed: ${(err as Error).message}`,
+    });
+  }
 }
 
 export interface PdfRenderOptions {

@@ -3,31 +3,19 @@
  * Appends to a fax's event log inside the caller's transaction. The sequence comes from the fax row
  * itself (`event_seq`, bumped by the same UPDATE that reads it), so it is gap-free and ordered per fax
  * even with concurrent writers: the row lock serialises them, and a rolled-back transaction takes
- * its number back with it.
+ * its number back with it. The account's stream position comes the same way from the account row,
+ * whose lock is held until commit, so positions are handed out in commit order as well.
+ *
+ * `data` is written once, complete (fax ids, numbers, status, metadata and the type's own fields,
+ * camelCase), and every channel sends it as stored. Call it inside `writeWithEvents` so the event
+ * reaches the sinks in the transaction and the live bus after the commit.
  */
+import type { BusEvent, StoredFaxEventType } from '../events/fax-event.ts';
+import { collectEvent } from '../events/write-with-events.ts';
 import type { Db } from '../store/database.ts';
 import { newId } from '../store/new-id.ts';
 
-export type FaxEventType =
-  | 'fax.queued'
-  | 'fax.media.processed'
-  | 'fax.sending.started'
-  | 'fax.page.sent'
-  | 'fax.delivered'
-  | 'fax.failed'
-  | 'fax.canceled'
-  | 'fax.receiving.started'
-  | 'fax.page.received'
-  | 'fax.received';
-
-export interface FaxEvent {
-  readonly id: string;
-  readonly type: FaxEventType;
-  readonly sequence: number;
-  readonly createdAt: number;
-  /** `fax_id`, `sequence`, `status` and the type's own fields; never page content or personal data. */
-  readonly data: Record<string, unknown>;
-}
+export type FaxEventType = StoredFaxEventType;
 
 export async function appendFaxEvent(
   trx: Db,
@@ -35,25 +23,57 @@ export async function appendFaxEvent(
   type: FaxEventType,
   fields: Record<string, unknown> = {},
   now: number = Date.now(),
-): Promise<FaxEvent> {
+): Promise<BusEvent> {
   const fax = await trx
     .updateTable('faxes')
     .set((eb) => ({ event_seq: eb('event_seq', '+', 1) }))
     .where('id', '=', faxId)
-    .returning(['event_seq', 'status'])
+    .returning([
+      'event_seq',
+      'status',
+      'account_id',
+      'direction',
+      'from_number',
+      'to_number',
+      'metadata_json',
+    ])
     .executeTakeFirstOrThrow();
-  const data = { fax_id: faxId, sequence: fax.event_seq, status: fax.status, ...fields };
-  const event: FaxEvent = { id: newId('evt', now), type, sequence: fax.event_seq, createdAt: now, data };
+  const account = await trx
+    .updateTable('accounts')
+    .set((eb) => ({ event_seq: eb('event_seq', '+', 1) }))
+    .where('id', '=', fax.account_id)
+    .returning('event_seq')
+    .executeTakeFirstOrThrow();
+  const data = {
+    faxId,
+    sequence: fax.event_seq,
+    status: fax.status,
+    direction: fax.direction,
+    from: fax.from_number,
+    to: fax.to_number,
+    metadata: JSON.parse(fax.metadata_json) as Record<string, string>,
+    ...fields,
+  };
+  const id = newId('evt', now);
   await trx
     .insertInto('fax_events')
     .values({
-      id: event.id,
+      id,
       fax_id: faxId,
-      sequence: event.sequence,
+      sequence: fax.event_seq,
       type,
       data_json: JSON.stringify(data),
       created_at: now,
+      account_id: fax.account_id,
+      account_seq: account.event_seq,
     })
     .execute();
+  const event: BusEvent = {
+    accountId: fax.account_id,
+    faxId,
+    accountSequence: account.event_seq,
+    envelope: { id, type, timestamp: new Date(now).toISOString(), data },
+  };
+  collectEvent(trx, event);
   return event;
 }

@@ -4,6 +4,7 @@
  * event commit together. A send job already running notices at its next step (send-fax-job.ts).
  */
 import { ApiError } from '../api/errors.ts';
+import { writeWithEvents } from '../events/write-with-events.ts';
 import type { Database } from '../store/database.ts';
 import { appendFaxEvent } from './append-fax-event.ts';
 import { type FaxWithDocuments, loadFax, sendJobKey } from './create-outbound-fax.ts';
@@ -15,7 +16,7 @@ export async function cancelFax(
   faxId: string,
   now: number = Date.now(),
 ): Promise<FaxWithDocuments> {
-  return database.writeTransaction(async (trx) => {
+  return writeWithEvents(database, async (trx) => {
     let query = trx
       .selectFrom('faxes')
       .selectAll()

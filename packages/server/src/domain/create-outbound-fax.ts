@@ -7,6 +7,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { ApiError } from '../api/errors.ts';
+import { writeWithEvents } from '../events/write-with-events.ts';
 import { enqueueJob } from '../jobs/enqueue-job.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import type { Database, Db } from '../store/database.ts';
@@ -134,7 +135,8 @@ export async function createOutboundFax(
       sha256: d.sha256,
       filename: d.filename,
       page_count: d.pageCount,
-      blob_key: `faxes/${faxId}/documents/${id}`,
+      // Directly under the fax's prefix: one directory per fax is what each new fax costs the disk.
+      blob_key: `faxes/${faxId}/${id}`,
       created_at: now,
     };
   });
@@ -182,7 +184,7 @@ export async function createOutboundFax(
       completed_at: null,
       deleted_at: null,
     };
-    await database.writeTransaction(async (trx) => {
+    await writeWithEvents(database, async (trx) => {
       await trx.insertInto('faxes').values(fax).execute();
       if (documentRows.length > 0) await trx.insertInto('fax_documents').values(documentRows).execute();
       await enqueueJob(
@@ -200,7 +202,17 @@ export async function createOutboundFax(
     });
     return { fax: { ...fax, event_seq: 1 }, documents: documentRows, created: true };
   } catch (error) {
-    for (const key of written) await blobs.delete(key).catch(() => {});
+    // The bytes go only when the fax surely is not there: a commit whose outcome is unknown (its WAL
+    // fsync failed, the connection dropped) may have kept the row that points at them.
+    if (written.length > 0) {
+      const kept = await database.db
+        .selectFrom('faxes')
+        .select('id')
+        .where('id', '=', faxId)
+        .executeTakeFirst()
+        .catch(() => 'unknown');
+      if (kept === undefined) for (const key of written) await blobs.delete(key).catch(() => {});
+    }
     // Two requests with one Idempotency-Key raced; the loser replays the winner's fax.
     if (idempotency && !(error instanceof ApiError)) {
       const replay = await replayIdempotent(database.db, accountId, idempotency.key, idempotency.bodyHash);

@@ -4,6 +4,7 @@
  * keeps a tombstone row (ids, numbers, status, times) so lists, events and billing stay consistent.
  */
 import { ApiError } from '../api/errors.ts';
+import { scrubFaxEvents } from '../events/scrub-fax-events.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import type { Database } from '../store/database.ts';
 import { type FaxWithDocuments, loadFax } from './create-outbound-fax.ts';
@@ -35,6 +36,7 @@ export async function deleteFax(
         .where('fax_id', '=', faxId)
         .execute();
       await trx.updateTable('fax_pages').set({ blob_key: null }).where('fax_id', '=', faxId).execute();
+      await scrubFaxEvents(trx, faxId);
     });
   }
   const keys: string[] = [];

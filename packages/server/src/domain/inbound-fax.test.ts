@@ -67,12 +67,16 @@ for (const engine of TEST_ENGINES) {
         bytes: Buffer.from('page two'),
         rows: 2200,
         badRows: 4,
+        width: 1728,
+        resolution: 'fine',
       });
       await recordReceivedPage(deps, fax.id, {
         n: 2,
         bytes: Buffer.from('page two'),
         rows: 2200,
         badRows: 4,
+        width: 1728,
+        resolution: 'fine',
       });
       await finishInboundFax(t.database, fax.id, {
         status: 'received',
@@ -95,6 +99,32 @@ for (const engine of TEST_ENGINES) {
         ['fax.page.received', 3, 2],
         ['fax.received', 4, undefined],
       ]);
+      const pageEvent = JSON.parse(
+        (
+          await t.database.db
+            .selectFrom('fax_events')
+            .select('data_json')
+            .where('fax_id', '=', fax.id)
+            .where('sequence', '=', 3)
+            .executeTakeFirstOrThrow()
+        ).data_json,
+      );
+      assert.deepEqual(pageEvent, {
+        faxId: fax.id,
+        sequence: 3,
+        status: 'receiving',
+        direction: 'inbound',
+        from: '+14155550999',
+        to: ours,
+        metadata: {},
+        page: 2,
+        width: 1728,
+        rows: 2200,
+        resolution: 'fine',
+        badRows: 4,
+        size: 8,
+        pageUrl: `/v1/faxes/${fax.id}/pages/2`,
+      });
     });
 
     it('closes as failed, keeping the pages that arrived', async () => {

@@ -4,8 +4,15 @@
  * the call is answered, each page made durable — blob fsynced, then row and event committed —
  * before the line confirms it to the sender (MCF, T.30 §5.3.6.1.7), and the final status.
  * `fax.page.received` therefore never announces a page that a crash could still lose.
+ * While a page is still arriving, `reportPageProgress` keeps its rows so far in memory (preview and
+ * `fax.page.progress`), off the durable path: nothing on it waits for the store.
  */
+
+import type { BilevelPage } from 'telefax/image/bilevel-page';
 import { ApiError } from '../api/errors.ts';
+import { pageFactsOf } from '../events/page-facts.ts';
+import { pageProgressOf } from '../events/page-progress.ts';
+import { writeWithEvents } from '../events/write-with-events.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import type { Database } from '../store/database.ts';
 import { newId } from '../store/new-id.ts';
@@ -41,7 +48,7 @@ export async function startInboundFax(
     .select(['account_id', 'inbound_enabled'])
     .where('e164', '=', call.to)
     .executeTakeFirst();
-  if (!number || number.inbound_enabled !== 1) {
+  if (number?.inbound_enabled !== 1) {
     throw new ApiError('not_found', 'The number does not take inbound faxes.', { number: call.to });
   }
   const fax: FaxesTable = {
@@ -78,7 +85,7 @@ export async function startInboundFax(
     completed_at: null,
     deleted_at: null,
   };
-  await database.writeTransaction(async (trx) => {
+  await writeWithEvents(database, async (trx) => {
     await trx.insertInto('faxes').values(fax).execute();
     await appendFaxEvent(trx, fax.id, 'fax.receiving.started', {}, now);
   });
@@ -93,6 +100,23 @@ export interface ReceivedPage {
   readonly rows: number;
   /** Rows that failed to decode (T.4 §4.1.4 error recovery); 0 on an ECM page. */
   readonly badRows: number;
+  /** Pixels per row; the page list and page events report it. */
+  readonly width?: number;
+  readonly resolution?: 'standard' | 'fine' | 'superfine';
+}
+
+/**
+ * While page `pageNumber` is still arriving: `rowsSoFar` holds the rows decoded so far (`height` of
+ * them). Synchronous and in memory only — it never delays the line; the preview and the rate-limited
+ * `fax.page.progress` event read from it. The line may keep filling the same buffer.
+ */
+export function reportPageProgress(
+  database: Database,
+  faxId: string,
+  pageNumber: number,
+  rowsSoFar: BilevelPage,
+): void {
+  pageProgressOf(database).report(faxId, pageNumber, rowsSoFar);
 }
 
 /** Stores a page durably; resolve before confirming the page to the sender. Idempotent per page. */
@@ -103,33 +127,36 @@ export async function recordReceivedPage(
   now: number = Date.now(),
 ): Promise<void> {
   const key = pageBlobKey(faxId, page.n);
-  await deps.blobs.put(key, page.bytes);
-  await deps.database.writeTransaction(async (trx) => {
+  const { size } = await deps.blobs.put(key, page.bytes);
+  const event = await writeWithEvents(deps.database, async (trx) => {
     const existing = await trx
       .selectFrom('fax_pages')
       .select('n')
       .where('fax_id', '=', faxId)
       .where('n', '=', page.n)
       .executeTakeFirst();
-    if (existing) return;
-    await trx
-      .insertInto('fax_pages')
-      .values({
-        fax_id: faxId,
-        n: page.n,
-        blob_key: key,
-        rows: page.rows,
-        bad_rows: page.badRows,
-        received_at: now,
-      })
-      .execute();
+    if (existing) return null;
+    const row = {
+      fax_id: faxId,
+      n: page.n,
+      blob_key: key,
+      rows: page.rows,
+      bad_rows: page.badRows,
+      received_at: now,
+      width: page.width ?? null,
+      resolution: page.resolution ?? null,
+      byte_size: size,
+      sent_at: null,
+    };
+    await trx.insertInto('fax_pages').values(row).execute();
     await trx
       .updateTable('faxes')
       .set((eb) => ({ pages_transferred: eb('pages_transferred', '+', 1), updated_at: now }))
       .where('id', '=', faxId)
       .execute();
-    await appendFaxEvent(trx, faxId, 'fax.page.received', { page: page.n }, now);
+    return appendFaxEvent(trx, faxId, 'fax.page.received', pageFactsOf(row), now);
   });
+  pageProgressOf(deps.database).pageDone(faxId, page.n, event?.envelope.data.sequence);
 }
 
 export type InboundOutcome =
@@ -147,7 +174,7 @@ export async function finishInboundFax(
   outcome: InboundOutcome,
   now: number = Date.now(),
 ): Promise<void> {
-  await database.writeTransaction(async (trx) => {
+  await writeWithEvents(database, async (trx) => {
     const fax = await trx
       .selectFrom('faxes')
       .select(['id', 'direction', 'pages_transferred'])
@@ -172,7 +199,7 @@ export async function finishInboundFax(
           now,
         )
       ) {
-        await appendFaxEvent(trx, faxId, 'fax.received', { pages: fax.pages_transferred }, now);
+        await appendFaxEvent(trx, faxId, 'fax.received', { pageCount: fax.pages_transferred }, now);
       }
       return;
     }
@@ -185,13 +212,8 @@ export async function finishInboundFax(
       failure_message: failure.message,
     };
     if (await transitionFax(trx, target, 'receiving', 'failed', changes, now)) {
-      await appendFaxEvent(
-        trx,
-        faxId,
-        'fax.failed',
-        { failure_code: failure.code, pages: fax.pages_transferred },
-        now,
-      );
+      await appendFaxEvent(trx, faxId, 'fax.failed', { failure, pageCount: fax.pages_transferred }, now);
     }
   });
+  pageProgressOf(database).faxDone(faxId);
 }

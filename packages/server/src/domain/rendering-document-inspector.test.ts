@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { tinyPdf } from '../api/test-app.ts';
+import { postScriptToPdf, textPagesPostScript } from '../documents/sample-documents.ts';
 import { DocumentRejection } from './document-inspector.ts';
 import { RenderingDocumentInspector } from './rendering-document-inspector.ts';
 
@@ -62,6 +63,40 @@ describe('RenderingDocumentInspector', () => {
         limits,
       ),
       (e: unknown) => e instanceof DocumentRejection && e.code === 'too_many_pages' && e.document === 1,
+    );
+  });
+
+  it('gives each of many faxes inspected at once its own verdict', async () => {
+    const locked = postScriptToPdf(textPagesPostScript(1), [
+      '-sOwnerPassword=owner',
+      '-sUserPassword=user',
+      '-dEncryptionR=3',
+      '-dKeyLength=128',
+    ]);
+    const broken = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n');
+    const faxes: { documents: Uint8Array[]; expect: string | number[] }[] = [];
+    for (let i = 0; i < 24; i++) {
+      if (i % 6 === 1) faxes.push({ documents: [tinyPdf(1), locked], expect: 'password_protected@1' });
+      else if (i % 6 === 3) faxes.push({ documents: [broken], expect: 'invalid_document@0' });
+      else if (i % 6 === 5) faxes.push({ documents: [tinyPdf(4), tinyPdf(7)], expect: 'too_many_pages@1' });
+      else faxes.push({ documents: [tinyPdf(1 + (i % 4)), tinyPdf(2)], expect: [1 + (i % 4), 2] });
+    }
+    const verdicts = await Promise.all(
+      faxes.map((f) =>
+        inspector
+          .inspect(
+            f.documents.map((bytes) => ({ bytes, contentType: 'application/pdf', filename: null })),
+            limits,
+          )
+          .then(
+            (docs) => docs.map((d) => d.pageCount),
+            (e: unknown) => (e instanceof DocumentRejection ? `${e.code}@${e.document}` : String(e)),
+          ),
+      ),
+    );
+    assert.deepEqual(
+      verdicts,
+      faxes.map((f) => f.expect),
     );
   });
 });

@@ -3,9 +3,16 @@
  * The DocumentInspector backed by src/documents: the content decides the type, and each document is
  * opened and its pages counted with the renderer's own limits, so a fax that would fail to render is
  * refused at the API instead of failing later in the queue.
+ *
+ * PDFs, nearly every fax, go straight to the PDF workers' page count, which batches the documents of
+ * requests that arrive together; the other kinds go through `countPages`. All of a fax's PDFs are
+ * counted at once, and the results are then read in document order, so the refusal names the first
+ * bad document exactly as a one-by-one inspection would.
  */
 
 import { closePdfWorkers, countPages, DocumentError } from '../documents/index.ts';
+import { resolveRenderLimits } from '../documents/render-limits.ts';
+import { countPdfPages } from '../documents/render-pdf-pages.ts';
 import { MEDIA_TYPES, sniffMediaType } from '../documents/sniff-media-type.ts';
 import {
   type DocumentInspector,
@@ -14,19 +21,41 @@ import {
   type InspectedDocument,
 } from './document-inspector.ts';
 
+type Settled =
+  | { readonly ok: true; readonly pageCount: number }
+  | { readonly ok: false; readonly error: unknown };
+
 export class RenderingDocumentInspector implements DocumentInspector {
   async inspect(
     documents: readonly DocumentToInspect[],
     options: { readonly maxPages: number; readonly maxBytes: number; readonly cover: boolean },
   ): Promise<InspectedDocument[]> {
+    const kinds = documents.map((d) => sniffMediaType(d.bytes));
+    const limits = resolveRenderLimits({ maxBytes: options.maxBytes, maxPages: options.maxPages });
+    // Size is refused before content, as countPages does; such a document takes the general path.
+    const pdfCounts = documents.map((d, i): Promise<Settled> | null =>
+      kinds[i] === 'pdf' && d.bytes.length <= options.maxBytes
+        ? countPdfPages(d.bytes, limits).then(
+            (pageCount) => ({ ok: true, pageCount }),
+            (error: unknown) => ({ ok: false, error }),
+          )
+        : null,
+    );
     const inspected: InspectedDocument[] = [];
     let pages = options.cover ? 1 : 0;
     for (const [index, document] of documents.entries()) {
       let pageCount: number;
       try {
-        pageCount = await countPages([{ data: document.bytes, mediaType: document.contentType }], {
-          limits: { maxBytes: options.maxBytes, maxPages: Math.max(1, options.maxPages - pages) },
-        });
+        const pdf = pdfCounts[index];
+        if (pdf) {
+          const settled = await pdf;
+          if (!settled.ok) throw settled.error;
+          pageCount = settled.pageCount;
+        } else {
+          pageCount = await countPages([{ data: document.bytes, mediaType: document.contentType }], {
+            limits: { maxBytes: options.maxBytes, maxPages: Math.max(1, options.maxPages - pages) },
+          });
+        }
       } catch (error) {
         if (error instanceof DocumentError) {
           const code = error.code === 'render_timeout' ? 'invalid_document' : error.code;
@@ -42,8 +71,7 @@ export class RenderingDocumentInspector implements DocumentInspector {
           index,
         );
       }
-      const kind = sniffMediaType(document.bytes) ?? 'text';
-      inspected.push({ contentType: MEDIA_TYPES[kind], pageCount });
+      inspected.push({ contentType: MEDIA_TYPES[kinds[index] ?? 'text'], pageCount });
     }
     return inspected;
   }

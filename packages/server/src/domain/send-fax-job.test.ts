@@ -10,10 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BilevelPage } from 'telefax/image/bilevel-page';
+import { type BilevelPage, samePixels } from 'telefax/image/bilevel-page';
+import { readTiff } from 'telefax/image/tiff-reader';
 import { claimJobs } from '../jobs/claim-jobs.ts';
 import { enqueueJob } from '../jobs/enqueue-job.ts';
 import { Worker } from '../jobs/worker.ts';
+import { readBlob } from '../store/blob-store.ts';
 import { LocalBlobStore } from '../store/local-blob-store.ts';
 import { TEST_ENGINES, type TestDatabase } from '../store/test-databases.ts';
 import { bootstrapAccount } from './accounts.ts';
@@ -22,16 +24,16 @@ import { createOutboundFax, SEND_JOB } from './create-outbound-fax.ts';
 import type { FaxLine, SendOutcome } from './fax-line.ts';
 import { createSendFaxHandler, type FaxRenderer } from './send-fax-job.ts';
 
-const page = (): BilevelPage => ({
+const page = (bits = 0): BilevelPage => ({
   width: 8,
   height: 1,
   stride: 1,
-  data: new Uint8Array(1),
+  data: new Uint8Array([bits]),
   xDpi: 204,
   yDpi: 196,
 });
 const renderThree: FaxRenderer = async function* () {
-  for (let i = 0; i < 3; i++) yield page();
+  for (let i = 0; i < 3; i++) yield page(0xa5 >> i);
 };
 
 type Script = (
@@ -184,7 +186,29 @@ for (const engine of TEST_ENGINES) {
           ['fax.delivered', 7, undefined],
         ],
       );
-      assert.ok(log.every((e) => e.fax_id === id));
+      assert.ok(log.every((e) => e.faxId === id && e.direction === 'outbound' && e.from === from));
+      assert.deepEqual(
+        log.filter((e) => e.type === 'fax.page.sent').map((e) => [e.page, e.width, e.rows, e.pageUrl]),
+        [1, 2, 3].map((n) => [n, 8, 1, `/v1/faxes/${id}/pages/${n}`]),
+      );
+      assert.deepEqual(
+        [log[1]!.attempt, log[5]!.pageCount, log[6]!.pageCount, log[6]!.status],
+        [1, 3, 3, 'delivered'],
+      );
+      const pages = await t.database.db
+        .selectFrom('fax_pages')
+        .selectAll()
+        .where('fax_id', '=', id)
+        .orderBy('n')
+        .execute();
+      assert.deepEqual(
+        pages.map((p) => [p.n, p.width, p.rows, p.resolution, p.sent_at !== null]),
+        [1, 2, 3].map((n) => [n, 8, 1, 'fine', true]),
+      );
+      for (const [i, row] of pages.entries()) {
+        const stored = readTiff(await readBlob(blobs, row.blob_key!)).pages[0]!.page;
+        assert.ok(samePixels(stored, page(0xa5 >> i)), `stored page ${i + 1} is the rendered page`);
+      }
     });
 
     it('requeues a retryable failure with a new job, then fails for good when retries run out', async () => {
@@ -197,8 +221,16 @@ for (const engine of TEST_ENGINES) {
         [fax.status, fax.attempts, fax.failure_code, fax.failure_retryable],
         ['failed', 2, 'busy', 1],
       );
-      const types = (await events(id)).map((e) => e.type);
-      assert.deepEqual(types, ['fax.queued', 'fax.failed']);
+      const log = await events(id);
+      assert.deepEqual(
+        log.map((e) => [e.type, e.status, e.attempt, e.failure?.code]),
+        [
+          ['fax.queued', 'queued', undefined, undefined],
+          ['fax.queued', 'queued', 2, 'busy'],
+          ['fax.failed', 'failed', undefined, 'busy'],
+        ],
+      );
+      assert.deepEqual(log[2]!.failure, { code: 'busy', retryable: true, message: 'The line was busy.' });
       assert.equal((await jobsFor(id)).length, 0);
     });
 

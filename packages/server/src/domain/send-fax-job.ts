@@ -4,11 +4,16 @@
  * through processing → sending → delivered | failed, or back to queued with a new job when the
  * failure is retryable and retries are left. Each step re-checks the status, so a cancel wins.
  * A job taken over after a crash finds the fax mid-flight and starts the attempt again.
+ * Each rendered page is stored (one-page TIFF) before the line gets it, so `fax.page.sent` points at a
+ * page the API can serve; a retryable failure that requeues announces itself as `fax.queued` with the
+ * next attempt's number and the failure.
  */
 
 import type { Logger } from 'pino';
-import type { BilevelPage, FaxResolution } from 'telefax/image/bilevel-page';
-import { DocumentError, renderDocuments } from '../documents/index.ts';
+import { type BilevelPage, type FaxResolution, resolutionOf } from 'telefax/image/bilevel-page';
+import { DocumentError, renderDocuments, writeFaxTiff } from '../documents/index.ts';
+import { pageFactsOf } from '../events/page-facts.ts';
+import { writeWithEvents } from '../events/write-with-events.ts';
 import { enqueueJob } from '../jobs/enqueue-job.ts';
 import type { Job } from '../jobs/job.ts';
 import type { JobContext, JobHandler } from '../jobs/worker.ts';
@@ -20,6 +25,7 @@ import { type FaxPriority, JOB_PRIORITY, SEND_JOB, sendJobKey } from './create-o
 import { type FailureCode, faxFailure } from './failure-taxonomy.ts';
 import type { FaxLine, NegotiatedLine, SendOutcome } from './fax-line.ts';
 import type { FaxStatus } from './fax-status.ts';
+import { pageBlobKey } from './inbound-fax.ts';
 import { transitionFax } from './transition-fax.ts';
 
 /** Turns a fax's stored documents into pages; the default renders with src/documents. */
@@ -74,6 +80,28 @@ export function createSendFaxHandler(deps: SendFaxJobDeps): JobHandler {
   const render = deps.render ?? renderStoredDocuments;
   const now = deps.now ?? Date.now;
 
+  /** A rendered page, kept as the page the API serves; a later attempt's rendering replaces it. */
+  const storeRenderedPage = async (faxId: string, n: number, page: BilevelPage) => {
+    const key = pageBlobKey(faxId, n);
+    const { size } = await blobs.put(key, await writeFaxTiff([page]));
+    const t = now();
+    const facts = {
+      blob_key: key,
+      rows: page.height,
+      bad_rows: 0,
+      received_at: t,
+      width: page.width,
+      resolution: resolutionOf(page),
+      byte_size: size,
+      sent_at: null,
+    };
+    await database.db
+      .insertInto('fax_pages')
+      .values({ fax_id: faxId, n, ...facts })
+      .onConflict((oc) => oc.columns(['fax_id', 'n']).doUpdateSet(facts))
+      .execute();
+  };
+
   const load = (faxId: string) =>
     database.db.selectFrom('faxes').selectAll().where('id', '=', faxId).executeTakeFirst();
 
@@ -86,7 +114,7 @@ export function createSendFaxHandler(deps: SendFaxJobDeps): JobHandler {
   ) => {
     const failure = faxFailure(code, message);
     const t = now();
-    return database.writeTransaction(async (trx) => {
+    return writeWithEvents(database, async (trx) => {
       const retry = failure.retryable && fax.attempts <= fax.retry_count;
       const changes = {
         failure_code: failure.code,
@@ -107,16 +135,11 @@ export function createSendFaxHandler(deps: SendFaxJobDeps): JobHandler {
           },
           t,
         );
+        await appendFaxEvent(trx, fax.id, 'fax.queued', { attempt: fax.attempts + 1, failure }, t);
         return;
       }
       if (!(await transitionFax(trx, fax, from, 'failed', changes, t))) return;
-      await appendFaxEvent(
-        trx,
-        fax.id,
-        'fax.failed',
-        { failure_code: failure.code, retryable: failure.retryable },
-        t,
-      );
+      await appendFaxEvent(trx, fax.id, 'fax.failed', { failure, pageCount: pagesSent }, t);
     });
   };
 
@@ -161,7 +184,7 @@ export function createSendFaxHandler(deps: SendFaxJobDeps): JobHandler {
     };
     const toSending = async (negotiated: NegotiatedLine) => {
       if (current !== 'processing') return;
-      const ok = await database.writeTransaction(async (trx) => {
+      const ok = await writeWithEvents(database, async (trx) => {
         const t = now();
         if (!(await transitionFax(trx, fax!, 'processing', 'sending', lineFields(negotiated), t)))
           return false;
@@ -174,10 +197,11 @@ export function createSendFaxHandler(deps: SendFaxJobDeps): JobHandler {
     async function* pages(): AsyncIterable<BilevelPage> {
       for await (const page of render(fax!, documents, blobs, abort.signal)) {
         rendered++;
+        await storeRenderedPage(faxId, rendered, page);
         yield page;
       }
-      await database.writeTransaction((trx) =>
-        appendFaxEvent(trx, faxId, 'fax.media.processed', { page_count: rendered }, now()),
+      await writeWithEvents(database, (trx) =>
+        appendFaxEvent(trx, faxId, 'fax.media.processed', { pageCount: rendered }, now()),
       );
       if (fax!.page_count === null) {
         await database.db
@@ -207,13 +231,22 @@ export function createSendFaxHandler(deps: SendFaxJobDeps): JobHandler {
           pageSent: async (pageNumber) => {
             if (!(await stillOurs())) return;
             sent = Math.max(sent, pageNumber);
-            await database.writeTransaction(async (trx) => {
+            await writeWithEvents(database, async (trx) => {
+              const t = now();
               await trx
                 .updateTable('faxes')
-                .set({ pages_transferred: sent, updated_at: now() })
+                .set({ pages_transferred: sent, updated_at: t })
                 .where('id', '=', faxId)
                 .execute();
-              await appendFaxEvent(trx, faxId, 'fax.page.sent', { page: pageNumber }, now());
+              const stored = await trx
+                .updateTable('fax_pages')
+                .set({ sent_at: t })
+                .where('fax_id', '=', faxId)
+                .where('n', '=', pageNumber)
+                .returningAll()
+                .executeTakeFirst();
+              const facts = stored ? pageFactsOf(stored) : { page: pageNumber };
+              await appendFaxEvent(trx, faxId, 'fax.page.sent', facts, t);
             });
           },
         },
@@ -239,7 +272,7 @@ export function createSendFaxHandler(deps: SendFaxJobDeps): JobHandler {
 
     if (outcome.status === 'delivered') {
       await toSending(outcome);
-      await database.writeTransaction(async (trx) => {
+      await writeWithEvents(database, async (trx) => {
         const t = now();
         const done = await transitionFax(
           trx,
@@ -255,7 +288,7 @@ export function createSendFaxHandler(deps: SendFaxJobDeps): JobHandler {
           },
           t,
         );
-        if (done) await appendFaxEvent(trx, faxId, 'fax.delivered', { pages: outcome.pagesSent }, t);
+        if (done) await appendFaxEvent(trx, faxId, 'fax.delivered', { pageCount: outcome.pagesSent }, t);
       });
       return;
     }

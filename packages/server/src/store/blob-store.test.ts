@@ -42,6 +42,22 @@ for (const impl of IMPLEMENTATIONS) {
       assert.equal((await readBlob(store, 'replace/x')).toString(), 'second');
     });
 
+    it('stores many blobs at once, in new, nested and shared directories', async () => {
+      const keys = Array.from({ length: 24 }, (_, i) =>
+        i % 3 === 0 ? `burst/shared/b${i}` : `burst/f${i}/${i % 2 ? 'deep/er/' : ''}b${i}`,
+      );
+      const bodies = keys.map(() => randomBytes(1 + Math.floor(Math.random() * 5000)));
+      const sizes = await Promise.all(keys.map((k, i) => store.put(k, bodies[i]!)));
+      assert.deepEqual(
+        sizes,
+        bodies.map((b) => ({ size: b.length })),
+      );
+      for (const [i, k] of keys.entries()) assert.deepEqual(await readBlob(store, k), bodies[i]);
+      const listed: string[] = [];
+      for await (const k of store.list('burst/')) listed.push(k);
+      assert.deepEqual(listed.sort(), [...keys].sort());
+    });
+
     it('stores an empty blob', async () => {
       await store.put('empty', new Uint8Array(0));
       assert.equal((await readBlob(store, 'empty')).length, 0);

@@ -110,6 +110,91 @@ for (const engine of TEST_ENGINES) {
       assert.equal(row.length, 0);
     });
 
+    it('keeps concurrent write transactions apart: each commits or rolls back alone, and is durable when it resolves', async () => {
+      const other = await t.openAnother();
+      const ids = Array.from({ length: 12 }, (_, i) => `acct_burst_${i}`);
+      const outcomes = await Promise.allSettled(
+        ids.map((id, i) =>
+          t.database
+            .writeTransaction(async (trx) => {
+              await trx
+                .insertInto('accounts')
+                .values({ id, name: String(i), created_at: now })
+                .execute();
+              if (i % 4 === 1) throw new Error(`refused ${i}`);
+              // A second write after the first in the same transaction: both or neither stay.
+              await trx
+                .updateTable('accounts')
+                .set({ name: `${i}!` })
+                .where('id', '=', id)
+                .execute();
+              return i;
+            })
+            .then(async (value) => {
+              // Answered only after the commit: another connection already sees the whole write.
+              const seen = await other.db
+                .selectFrom('accounts')
+                .where('id', '=', id)
+                .select('name')
+                .executeTakeFirst();
+              return { value, seen: seen?.name };
+            }),
+        ),
+      );
+      for (const [i, outcome] of outcomes.entries()) {
+        if (i % 4 === 1) {
+          assert.equal(outcome.status, 'rejected');
+          assert.match(String((outcome as PromiseRejectedResult).reason), new RegExp(`refused ${i}`));
+        } else {
+          assert.deepEqual(outcome, { status: 'fulfilled', value: { value: i, seen: `${i}!` } });
+        }
+      }
+      const stored = await t.database.db
+        .selectFrom('accounts')
+        .where('id', 'in', ids)
+        .select(['id', 'name'])
+        .orderBy('id')
+        .execute();
+      assert.deepEqual(
+        stored.map((r) => r.name).sort(),
+        ids
+          .map((_, i) => i)
+          .filter((i) => i % 4 !== 1)
+          .map((i) => `${i}!`)
+          .sort(),
+      );
+    });
+
+    it('rolls back a write whose statement fails, and still commits the others', async () => {
+      const results = await Promise.allSettled([
+        t.database.writeTransaction((trx) =>
+          trx.insertInto('accounts').values({ id: 'acct_dup_a', name: 'a', created_at: now }).execute(),
+        ),
+        t.database.writeTransaction(async (trx) => {
+          await trx.insertInto('accounts').values({ id: 'acct_dup_b', name: 'b', created_at: now }).execute();
+          // Same primary key again: the statement fails, the transaction's first insert must go too.
+          await trx.insertInto('accounts').values({ id: 'acct_dup_b', name: 'c', created_at: now }).execute();
+        }),
+        t.database.writeTransaction((trx) =>
+          trx.insertInto('accounts').values({ id: 'acct_dup_d', name: 'd', created_at: now }).execute(),
+        ),
+      ]);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['fulfilled', 'rejected', 'fulfilled'],
+      );
+      const rows = await t.database.db
+        .selectFrom('accounts')
+        .where('id', 'in', ['acct_dup_a', 'acct_dup_b', 'acct_dup_d'])
+        .select('id')
+        .orderBy('id')
+        .execute();
+      assert.deepEqual(
+        rows.map((r) => r.id),
+        ['acct_dup_a', 'acct_dup_d'],
+      );
+    });
+
     it('cascades a fax deletion to its documents, pages and events, and enforces foreign keys', async () => {
       const faxId = newId('fax');
       await t.database.db

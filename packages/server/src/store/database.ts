@@ -6,13 +6,13 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { setTimeout } from 'node:timers/promises';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/config.ts';
 import { migrations } from './migrations/migrations.ts';
 import type { DatabaseSchema } from './schema.ts';
+import { sqliteGroupCommit } from './sqlite-group-commit.ts';
 
 const BUSY_TIMEOUT_MS = 5000;
 
@@ -25,7 +25,9 @@ export interface Database {
   /**
    * Runs `fn` in a transaction that writes. On SQLite it is `BEGIN IMMEDIATE`, which takes the
    * single write lock up front, so a read-then-write never fails to upgrade when another process
-   * wrote in between; on PostgreSQL it is an ordinary READ COMMITTED transaction.
+   * wrote in between, and transactions that arrive together share one commit, each in its own
+   * savepoint (sqlite-group-commit.ts); on PostgreSQL it is an ordinary READ COMMITTED transaction.
+   * Either way it resolves only once its writes are durable, and a `fn` that throws leaves nothing.
    */
   writeTransaction<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -56,47 +58,50 @@ function openSqlite(path: string): Database {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   sqlite.pragma('foreign_keys = ON');
-  // FULL syncs the WAL on every commit: a page we acknowledged must survive a power cut.
+  // FULL syncs the WAL on every commit: a page we acknowledged must survive a power cut. Write
+  // transactions keep that guarantee through group commit (sqlite-group-commit.ts).
   sqlite.pragma('synchronous = FULL');
-  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: keepStatements(sqlite) }) });
+  const writes = sqliteGroupCommit(sqlite, db, {
+    path: path === ':memory:' ? null : path,
+    busyTimeoutMs: BUSY_TIMEOUT_MS,
+  });
   return {
     engine: 'sqlite',
     db,
-    writeTransaction: (fn) =>
-      db.connection().execute(async (conn) => {
-        await beginImmediate(sqlite, conn);
-        try {
-          const result = await fn(conn);
-          await sql`commit`.execute(conn);
-          return result;
-        } catch (error) {
-          await sql`rollback`.execute(conn);
-          throw error;
-        }
-      }),
-    close: () => db.destroy(),
+    writeTransaction: writes.writeTransaction,
+    close: async () => {
+      await writes.close();
+      await db.destroy();
+    },
   };
 }
 
+/** Distinct SQL texts kept compiled; the queries the code builds are far fewer. */
+const STATEMENT_CACHE_SIZE = 500;
+
 /**
- * better-sqlite3 waits for a busy lock synchronously, which stalls the event loop — and with it the
- * very transaction holding the lock when both connections live in one process. So the wait for the
- * write lock is done here, asynchronously, with a short doubling back-off.
+ * Kysely prepares every query it runs, and better-sqlite3 compiles SQL on each prepare; the same few
+ * texts recur, so compiled statements are kept. Reusing one is safe: the single connection runs one
+ * statement at a time (Kysely's mutex), and SQLite re-prepares a statement itself after a schema change.
  */
-async function beginImmediate(sqlite: BetterSqlite3.Database, conn: Db): Promise<void> {
-  const deadline = Date.now() + BUSY_TIMEOUT_MS;
-  for (let waitMs = 1; ; waitMs = Math.min(waitMs * 2, 32)) {
-    sqlite.pragma('busy_timeout = 0');
-    try {
-      await sql`begin immediate`.execute(conn);
-      return;
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
-    } finally {
-      sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    }
-    await setTimeout(waitMs * (0.5 + Math.random()));
-  }
+function keepStatements(sqlite: BetterSqlite3.Database): SqliteDatabase {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  return {
+    prepare(text) {
+      let statement = statements.get(text);
+      if (statement === undefined) {
+        if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
+        statement = sqlite.prepare(text);
+        statements.set(text, statement);
+      }
+      return statement;
+    },
+    close() {
+      statements.clear();
+      sqlite.close();
+    },
+  };
 }
 
 function openPostgres(url: string): Database {

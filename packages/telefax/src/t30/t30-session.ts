@@ -7,7 +7,12 @@
 
 import { EventEmitter } from 'node:events';
 import type { BilevelPage } from '../image/bilevel-page.ts';
-import { defaultCapabilities, type FaxCapabilities } from './dis-dcs.ts';
+import {
+  defaultCapabilities,
+  type FaxCapabilities,
+  type FaxCompression,
+  type ModemFamily,
+} from './dis-dcs.ts';
 import { type FaxOutcome, type NegotiatedLine, T30Failure } from './fax-outcome.ts';
 import type { PageCodec } from './page-codec.ts';
 import { PageFeed } from './page-feed.ts';
@@ -52,6 +57,21 @@ const HANDLERS: Readonly<Record<Exclude<T30State, 'CALL_FINISHED'>, StateHandler
   F_POST_EOP: stateFPostEop,
 };
 
+/**
+ * What maxBitRate and compression mean for the DIS/DTC we announce. DIS names modem families, not rates
+ * (T.30 Table 2, bits 11–14), so a family is offered only when its top rate fits under maxBitRate: otherwise
+ * the far end may rightly choose a rate we would then refuse. V.27 ter is always offered (the fallback of last
+ * resort). Compression offers the chosen scheme and the simpler ones (MMR ⊃ MR ⊃ MH), subject to ECM.
+ */
+function limitsAsCapabilities(options: T30SessionOptions): Partial<FaxCapabilities> {
+  const limits: { modems?: ModemFamily[]; compressions?: FaxCompression[] } = {};
+  const maxBitRate = options.maxBitRate ?? 14400;
+  if (maxBitRate < 14400) limits.modems = maxBitRate >= 9600 ? ['v27ter', 'v29'] : ['v27ter'];
+  if (options.compression === 'mh') limits.compressions = ['mh'];
+  else if (options.compression === 'mr') limits.compressions = ['mh', 'mr'];
+  return limits;
+}
+
 /** Highest number of state transitions in one call: a guard against a protocol loop never ending. */
 const MAX_TRANSITIONS = 200_000;
 
@@ -64,6 +84,7 @@ export class T30Session extends EventEmitter<T30SessionEvents> {
     if (options.direction === 'send' && !options.pages) throw new TypeError('a sending session needs pages');
     const local: FaxCapabilities = defaultCapabilities({
       ...(options.ecm === false ? { ecm: false, compressions: ['mh', 'mr'] } : {}),
+      ...limitsAsCapabilities(options),
       ...options.capabilities,
     });
     const codec: PageCodec = options.codec ?? standardPageCodec;

@@ -106,7 +106,7 @@ test('a transport over FEC streams image data byte-exact; recovered IFPs with XO
 test('garbage and non-UDPTL datagrams are counted, not delivered', async () => {
   const [a, b] = await endpoints();
   const got = record(b);
-  const junk = createSocket('udp4');
+  const junk = a.socket; // from the remote's address, so the datagrams reach the decoder
   try {
     for (const bytes of [[], [0], [0, 1, 0xc1], [0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]) {
       await new Promise<void>((resolve) =>
@@ -118,7 +118,6 @@ test('garbage and non-UDPTL datagrams are counted, not delivered', async () => {
     assert.deepEqual(decodeIfp(Uint8Array.from(got[0].ifp), 0), { kind: 'indicator', indicator: 'cng' });
     assert.ok(b.stats.garbage >= 3, JSON.stringify(b.stats));
   } finally {
-    junk.close();
     await Promise.all([a.close(), b.close()]);
   }
 });
@@ -135,4 +134,47 @@ test('an endpoint on an existing socket leaves the socket open when asked', asyn
   assert.equal(closedWith, 'closed');
   assert.ok(socket.address().port > 0, 'socket still bound');
   socket.close();
+});
+
+test('datagrams from another address than the remote are ignored, unless acceptFrom is any', async () => {
+  const [a, b] = await endpoints();
+  const [stranger, strangersPeer] = await endpoints();
+  const got = record(b);
+  try {
+    stranger.setRemote('127.0.0.1', b.localPort);
+    stranger.send(ifpOf(1)); // a stray stream aimed at b's port
+    a.send(ifpOf(2));
+    await settle(() => got.length === 1 && b.stats.foreign === 1);
+    assert.deepEqual(got[0].ifp, [...ifpOf(2)]);
+  } finally {
+    await Promise.all([a.close(), b.close(), stranger.close(), strangersPeer.close()]);
+  }
+  const [c, d] = await endpoints({}, { acceptFrom: 'any' });
+  const [other, othersPeer] = await endpoints();
+  const heard = record(d);
+  try {
+    other.setRemote('127.0.0.1', d.localPort);
+    other.send(ifpOf(3));
+    await settle(() => heard.length === 1);
+    assert.equal(d.stats.foreign, 0);
+  } finally {
+    await Promise.all([c.close(), d.close(), other.close(), othersPeer.close()]);
+  }
+});
+
+test('IFPs that arrive before anyone listens are held and handed over in order', async () => {
+  const [a, b] = await endpoints();
+  try {
+    for (let i = 0; i < 5; i++) a.send(ifpOf(i));
+    await settle(() => b.stats.early === 5);
+    const got = record(b);
+    assert.deepEqual(
+      got.map((g) => g.ifp),
+      Array.from({ length: 5 }, (_, i) => [...ifpOf(i)]),
+    );
+    a.send(ifpOf(5));
+    await settle(() => got.length === 6);
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
 });

@@ -5,7 +5,8 @@
  * that are not UDPTL.
  */
 
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { isIP } from 'node:net';
 import { T38DecodeError } from './t38-decode-error.ts';
 import { decodeUdptl } from './udptl.ts';
 import { UdptlReceiver, type UdptlReceiverStats, type UdptlRecovery } from './udptl-receiver.ts';
@@ -41,6 +42,12 @@ export interface UdptlEndpointOptions {
   readonly drop?: (datagram: Uint8Array) => boolean;
   /** Random source for dropRate (default Math.random). */
   readonly random?: () => number;
+  /**
+   * Which senders are heard once the remote is known: 'remote' (default) ignores datagrams from any other address
+   * or port, so a stray or spoofed stream cannot inject frames into a call; 'any' hears everyone (for far ends
+   * behind NAT whose media source differs from what their SDP says).
+   */
+  readonly acceptFrom?: 'remote' | 'any';
 }
 
 export interface UdptlEndpointOpenOptions extends UdptlEndpointOptions {
@@ -62,11 +69,36 @@ export interface UdptlEndpointStats extends UdptlReceiverStats {
   dropped: number;
   /** Socket errors (e.g. ICMP unreachable on send). */
   socketErrors: number;
+  /** Datagrams ignored because they came from another address than the remote. */
+  foreign: number;
+  /** IFPs that arrived before anyone listened and were held until onIfp was set. */
+  early: number;
 }
 
+/** IFPs held while nobody listens yet (datagrams may arrive before the layer above attaches). */
+const MAX_EARLY_IFPS = 256;
+
 export class UdptlEndpoint {
-  /** Receives each IFP in sequence order. The bytes are only valid during the call unless copied. */
-  onIfp: ((ifp: Uint8Array, seq: number, recovery: UdptlRecovery) => void) | null = null;
+  /**
+   * Receives each IFP in sequence order. The bytes are only valid during the call unless copied. IFPs that arrive
+   * while this is null are held (up to 256) and handed over when it is set, so a far end that starts sending
+   * before the layer above is attached loses nothing.
+   */
+  get onIfp(): ((ifp: Uint8Array, seq: number, recovery: UdptlRecovery) => void) | null {
+    return this.ifpListener;
+  }
+
+  set onIfp(listener: ((ifp: Uint8Array, seq: number, recovery: UdptlRecovery) => void) | null) {
+    this.ifpListener = listener;
+    if (listener && this.earlyIfps.length > 0) {
+      const held = this.earlyIfps;
+      this.earlyIfps = [];
+      for (const { ifp, seq, recovery } of held) listener(ifp, seq, recovery);
+    }
+  }
+
+  private ifpListener: ((ifp: Uint8Array, seq: number, recovery: UdptlRecovery) => void) | null = null;
+  private earlyIfps: { ifp: Uint8Array; seq: number; recovery: UdptlRecovery }[] = [];
   /** Called when packets are lost for good. */
   onLoss: ((firstSeq: number, count: number) => void) | null = null;
   /** Called once when the endpoint closes (by close() or because the socket closed). */
@@ -77,7 +109,15 @@ export class UdptlEndpoint {
   private readonly receiver: UdptlReceiver;
   private readonly gapSlot: number;
   private readonly options: UdptlEndpointOptions;
-  private readonly counters = { packetsOut: 0, datagramsOut: 0, garbage: 0, dropped: 0, socketErrors: 0 };
+  private readonly counters = {
+    packetsOut: 0,
+    datagramsOut: 0,
+    garbage: 0,
+    dropped: 0,
+    socketErrors: 0,
+    foreign: 0,
+    early: 0,
+  };
   private remoteHost: string | undefined;
   private remotePort: number | undefined;
   private isClosed = false;
@@ -114,7 +154,7 @@ export class UdptlEndpoint {
     );
     this.receiver = new UdptlReceiver(
       {
-        ifp: (ifp, seq, recovery) => this.onIfp?.(ifp, seq, recovery),
+        ifp: (ifp, seq, recovery) => this.deliver(ifp, seq, recovery),
         loss: (firstSeq, count) => this.onLoss?.(firstSeq, count),
       },
       { holdPackets: options.holdPackets, holdMs: options.holdMs },
@@ -196,8 +236,28 @@ export class UdptlEndpoint {
     this.onClose?.(reason);
   }
 
-  private readonly handleMessage = (message: Buffer): void => {
+  private deliver(ifp: Uint8Array, seq: number, recovery: UdptlRecovery): void {
+    if (this.ifpListener) {
+      this.ifpListener(ifp, seq, recovery);
+    } else if (this.earlyIfps.length < MAX_EARLY_IFPS) {
+      this.counters.early++;
+      this.earlyIfps.push({ ifp: Uint8Array.from(ifp), seq, recovery });
+    }
+  }
+
+  private fromRemote(source: RemoteInfo): boolean {
+    if (this.remoteHost === undefined || this.remotePort === undefined) return true;
+    // A remote given as a name cannot be compared with a datagram's source address without a lookup.
+    if ((this.options.acceptFrom ?? 'remote') === 'any' || isIP(this.remoteHost) === 0) return true;
+    return source.port === this.remotePort && unmapped(source.address) === unmapped(this.remoteHost);
+  }
+
+  private readonly handleMessage = (message: Buffer, source: RemoteInfo): void => {
     if (this.isClosed) return;
+    if (!this.fromRemote(source)) {
+      this.counters.foreign++;
+      return;
+    }
     const drop = this.options.drop;
     const dropRate = this.options.dropRate ?? 0;
     if (drop?.(message) || (dropRate > 0 && (this.options.random ?? Math.random)() < dropRate)) {
@@ -234,6 +294,11 @@ export class UdptlEndpoint {
   private readonly handleSocketClose = (): void => {
     if (!this.isClosed) this.shutdown('socket closed');
   };
+}
+
+/** An IPv4 address as a dual-stack socket reports it (::ffff:a.b.c.d) compares equal to its plain form. */
+function unmapped(address: string): string {
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
 function clampDatagram(value: number | undefined): number {

@@ -4,7 +4,11 @@
  */
 import type { Migration } from 'kysely';
 import * as m0001 from './0001-init.ts';
+import * as m0002 from './0002-webhooks.ts';
+import * as m0003 from './0003-event-streams.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001-init': m0001,
+  '0002-webhooks': m0002,
+  '0003-event-streams': m0003,
 };
