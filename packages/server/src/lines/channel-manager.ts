@@ -16,7 +16,12 @@ import type {
   OutboundFaxCall,
   SendOutcome,
 } from '../domain/fax-line.ts';
-import { finishInboundFax, recordReceivedPage, startInboundFax } from '../domain/inbound-fax.ts';
+import {
+  finishInboundFax,
+  recordReceivedPage,
+  reportPageProgress,
+  startInboundFax,
+} from '../domain/inbound-fax.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import type { Database } from '../store/database.ts';
 import type { Carrier, CarrierCall, InboundCallHandler, InboundCallOffer } from './carrier.ts';
@@ -359,6 +364,9 @@ export class ChannelManager implements FaxLine {
             width: page.width,
             resolution: resolutionOf(page),
           });
+        },
+        onPageProgress: (progress) => {
+          reportPageProgress(database, faxId, progress.pageNumber, progress.page);
         },
       });
     } finally {

@@ -28,11 +28,21 @@ export interface DecodedPage {
   readonly badRows: number;
 }
 
+/** Decodes a page as its data arrives, for progress only; the page itself still comes from `decode`. */
+export interface PageStreamDecoder {
+  push(chunk: Uint8Array): void;
+}
+
 export interface PageCodec {
   /** The page coded for the line, RTC (T.4) or EOFB (T.6) included. */
   encode(page: BilevelPage, options: PageEncodeOptions): Uint8Array;
   /** Decodes what arrived; never throws on bad data (bad rows are counted). */
   decode(data: Uint8Array, options: PageDecodeOptions): DecodedPage;
+  /**
+   * Optional: decodes incrementally, handing each row to `onRow` (valid only during the call). Without it,
+   * page progress is reported only once the page is decoded.
+   */
+  stream?(options: PageDecodeOptions, onRow: (row: Uint8Array, index: number) => void): PageStreamDecoder;
 }
 
 /** K factor for MR by resolution (T.4 §4.2.1.3.4). */

@@ -7,7 +7,7 @@
 
 import { Fcf } from './fcf.ts';
 import { buildFrame, parseFrame } from './hdlc-frame.ts';
-import { codedPage, currentPage } from './phase-c-non-ecm.ts';
+import { codedPage, currentPage, startProgress } from './phase-c-non-ecm.ts';
 import { onEcmCommand } from './phase-d-receiver.ts';
 import { MODULATION_GAP_MS, type T30Context, type T30State } from './t30-context.ts';
 
@@ -75,6 +75,20 @@ export async function stateIEcm(ctx: T30Context): Promise<T30State> {
   return 'IV';
 }
 
+/** Feeds the frames of the current block that are now in order (T.4 Annex A: frame n of a block carries its octets n·size…). */
+function feedProgress(ctx: T30Context): void {
+  if (!ctx.options.onPageProgress) return;
+  ctx.rx.progress ??= startProgress(ctx);
+  const progress = ctx.rx.progress;
+  if (!progress) return;
+  for (;;) {
+    const data = ctx.rx.ecmFrames.get(progress.ecmNext);
+    if (!data) return;
+    progress.ecmNext++;
+    progress.push(data);
+  }
+}
+
 /** Node F (document, ECM): collect FCD frames; control frames (PPS, RR, CTC, EOR…) go to phase D handling. */
 export async function stateFDocEcm(ctx: T30Context): Promise<T30State> {
   ctx.phase = 'C';
@@ -86,7 +100,10 @@ export async function stateFDocEcm(ctx: T30Context): Promise<T30State> {
     deadline = Date.now() + ctx.timers.t2;
     const frame = event.fcsOk ? parseFrame(event.frame) : null;
     if (frame?.command === Fcf.FCD) {
-      if (frame.fif.length >= 2) ctx.rx.ecmFrames.set(frame.fif[0], frame.fif.subarray(1));
+      if (frame.fif.length >= 2) {
+        ctx.rx.ecmFrames.set(frame.fif[0], frame.fif.subarray(1));
+        feedProgress(ctx);
+      }
       continue;
     }
     if (frame?.command === Fcf.RCP || frame?.command === Fcf.CCD) continue;

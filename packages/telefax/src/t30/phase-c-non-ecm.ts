@@ -8,6 +8,7 @@ import type { BilevelPage } from '../image/bilevel-page.ts';
 import { Fcf } from './fcf.ts';
 import { kFactorFor } from './page-codec.ts';
 import { pageForResolution } from './page-mode.ts';
+import { PageProgressTracker } from './page-progress-tracker.ts';
 import { acceptDcs } from './phase-b-receiver.ts';
 import { MODULATION_GAP_MS, type T30Context, type T30State } from './t30-context.ts';
 
@@ -70,6 +71,7 @@ export async function stateFDocNonEcm(ctx: T30Context): Promise<T30State> {
   let length = 0;
   let started = false;
   let deadline = Date.now() + ctx.timers.t2;
+  const progress = startProgress(ctx);
   for (;;) {
     const event = await ctx.nextEvent(deadline);
     if (event === null) {
@@ -85,6 +87,7 @@ export async function stateFDocNonEcm(ctx: T30Context): Promise<T30State> {
       if (length + event.data.length <= MAX_PAGE_BYTES) {
         chunks.push(event.data);
         length += event.data.length;
+        progress?.push(event.data);
       }
     } else if (event.type === 'carrier-down' && started) {
       break;
@@ -111,7 +114,22 @@ export async function stateFDocNonEcm(ctx: T30Context): Promise<T30State> {
     yDpi: dpi.y,
   });
   ctx.trace('rx', `page data ${length} octets, ${ctx.rx.decoded.rows} rows, ${ctx.rx.decoded.badRows} bad`);
+  progress?.finish(ctx.rx.decoded.page);
   return 'F_POST_DOC_NON_ECM';
+}
+
+/** A tracker for the page about to arrive, when someone listens for progress. */
+export function startProgress(ctx: T30Context): PageProgressTracker | null {
+  const hook = ctx.options.onPageProgress;
+  const dcs = ctx.dcs;
+  if (!hook || !dcs) return null;
+  const dpi = dpiOf(dcs.resolution);
+  return new PageProgressTracker(hook, ctx.pages + 1, ctx.codec, {
+    compression: dcs.compression,
+    width: dcs.width,
+    xDpi: dpi.x,
+    yDpi: dpi.y,
+  });
 }
 
 function dpiOf(resolution: 'standard' | 'fine' | 'superfine') {

@@ -156,6 +156,7 @@ export async function onEcmCommand(ctx: T30Context, cmd: HdlcFrame): Promise<T30
       // The sender gives the block up (T.30 §A.4.2.2): acknowledge, drop it; the page is lost.
       ctx.rx.ecmFrames.clear();
       ctx.rx.ecmPageChunks = [];
+      ctx.rx.progress = null;
       await respond(ctx, Fcf.ERR);
       const fcf2 = cmd.fif.length > 0 ? cmd.fif[0] & 0xfe : 0;
       return fcf2 === 0 ? null : afterResponse(ctx, fcf2, true);
@@ -216,6 +217,7 @@ async function onPps(ctx: T30Context, cmd: HdlcFrame): Promise<T30State | null> 
     at += f.length;
   }
   ctx.rx.ecmFrames.clear();
+  if (ctx.rx.progress) ctx.rx.progress.ecmNext = 0;
   const pageBytes = ctx.rx.ecmPageChunks.reduce((n, c) => n + c.length, block.length);
   if (pageBytes > MAX_ECM_PAGE_BYTES) {
     return ctx.fail('invalid_response', `ECM page larger than ${MAX_ECM_PAGE_BYTES} octets`);
@@ -252,6 +254,8 @@ async function completeEcmPage(ctx: T30Context): Promise<boolean> {
     yDpi: y,
   });
   ctx.trace('rx', `ECM page ${data.length} octets, ${decoded.rows} rows, ${decoded.badRows} bad`);
+  ctx.rx.progress?.finish(decoded.page);
+  ctx.rx.progress = null;
   const quality = copyQuality(decoded.rows, decoded.badRows);
   if (quality === 'bad') {
     // ECM delivered the data intact, so a page that does not decode is the sender's coding fault: PIN would ask

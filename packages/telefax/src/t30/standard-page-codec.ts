@@ -3,7 +3,7 @@
  * The PageCodec the engine uses by default: telefax/codec, in the line's bit order (LSB first).
  */
 
-import { decodePage, encodePage } from '../codec/index.ts';
+import { decodePage, encodePage, FaxDecoder } from '../codec/index.ts';
 import type { PageCodec } from './page-codec.ts';
 
 /** Rows a received page may have: an unlimited-length page at superfine is still far below this. */
@@ -29,5 +29,18 @@ export const standardPageCodec: PageCodec = {
       maxRows: MAX_RECEIVED_ROWS,
     });
     return { page: result.page, rows: result.page.height, badRows: result.badRows };
+  },
+  stream(options, onRow) {
+    const decoder = new FaxDecoder({
+      compression: options.compression,
+      width: options.width,
+      bitOrder: 'lsb-first',
+      xDpi: options.xDpi,
+      yDpi: options.yDpi,
+      maxRows: MAX_RECEIVED_ROWS,
+      retainPage: false,
+    });
+    decoder.onRow = onRow;
+    return decoder;
   },
 };

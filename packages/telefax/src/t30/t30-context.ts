@@ -12,6 +12,7 @@ import { buildFrame, type HdlcFrame, parseFrame } from './hdlc-frame.ts';
 import { decodeIdent } from './ident.ts';
 import type { DecodedPage, PageCodec } from './page-codec.ts';
 import type { OutgoingPage, PageFeed } from './page-feed.ts';
+import type { PageProgressTracker } from './page-progress-tracker.ts';
 import type { PortEvent, T30Port } from './t30-port.ts';
 import type { T30Timers } from './timers.ts';
 
@@ -24,6 +25,20 @@ export interface ReceivedPageInfo {
   /** The response the page gets once stored: MCF, or RTP for a page of poor but usable quality. */
   readonly quality: 'good' | 'poor';
   readonly line: NegotiatedLine;
+}
+
+/** A page still arriving, handed to the onPageProgress hook. */
+export interface PageProgress {
+  /** 1-based number of the page within the call. */
+  readonly pageNumber: number;
+  /** Rows decoded so far. */
+  readonly rows: number;
+  readonly width: number;
+  /**
+   * The rows so far (`height` = `rows`). Its data is a view of the buffer the page is decoded into: valid until
+   * the hook returns; copy what must be kept.
+   */
+  readonly page: BilevelPage;
 }
 
 /** A trace entry: one frame or signal that went out ('tx') or came in ('rx'). */
@@ -52,6 +67,12 @@ export interface T30SessionOptions {
   readonly pages?: AsyncIterable<OutgoingPage> | Iterable<OutgoingPage>;
   /** Receiving: called for each accepted page before MCF is sent; a throw ends the call with storage_failed. */
   readonly onPage?: (page: BilevelPage, info: ReceivedPageInfo) => Promise<void> | void;
+  /**
+   * Receiving: the rows of the page arriving so far, called while its data comes in (non-ECM: as it streams;
+   * ECM: as frames arrive in order), after 64 new rows or 250 ms, whichever comes first; the last call has all
+   * the page's rows and comes before onPage. Synchronous and best effort: not awaited, a throw is ignored.
+   */
+  readonly onPageProgress?: (progress: PageProgress) => void;
   /** Allow ECM (default true). */
   readonly ecm?: boolean;
   /** Best compression to use (default 'mmr'; MMR needs ECM, lower ones are used when the far end lacks it). */
@@ -138,6 +159,8 @@ export interface ReceiveState {
   ecmFrames: Map<number, Uint8Array>;
   /** ECM: data of the completed blocks of the current page. */
   ecmPageChunks: Uint8Array[];
+  /** The page arriving, decoded for onPageProgress; null when none is or nobody listens. */
+  progress: PageProgressTracker | null;
   /** ECM: the last block confirmed, "page:block", so a repeated PPS is not taken twice. */
   ecmLastBlock: string | null;
   /** ECM: the block being corrected, "page:block", and its frame count from its first PPS. */
@@ -213,6 +236,7 @@ export class T30Context {
     ecmPageChunks: [],
     ecmLastBlock: null,
     ecmBlockInProgress: null,
+    progress: null,
     done: false,
   };
   /** Event sink of the session. */
