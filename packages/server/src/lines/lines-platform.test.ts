@@ -1,6 +1,6 @@
 /**
  * @module lines/lines-platform.test
- * The lines inside the platform as `faxwire start` assembles it (FAXWIRE_LOOPBACK_PACING=none): a 3-page PDF
+ * The lines inside the platform as `faxwire start` assembles it (FAXWIRE_LOOPBACK_PACING=none): a 12-page mixed PDF
  * sent through `POST /v1/faxes` from one loopback number to the other arrives as an inbound fax whose pages are
  * pixel-identical to the rendered ones, both faxes end with their events in order, and each test number gives
  * the outcome its name promises through the API, retries included.
@@ -16,7 +16,7 @@ import { samePixels } from 'telefax/image/bilevel-page';
 import { readTiff } from 'telefax/image/tiff-reader';
 import { type Platform, startPlatform } from '../cli/start-command.ts';
 import { loadConfig } from '../config/config.ts';
-import { postScriptToPdf, textPagesPostScript } from '../documents/sample-documents.ts';
+import { mixedPostScript, postScriptToPdf, textPagesPostScript } from '../documents/sample-documents.ts';
 import { readBlob } from '../store/blob-store.ts';
 
 const FINAL = new Set(['delivered', 'failed', 'received', 'canceled']);
@@ -27,6 +27,11 @@ describe('lines in the platform (loopback, unpaced)', () => {
   let auth: { authorization: string };
   let numbers: string[];
   const pdf = Buffer.from(postScriptToPdf(textPagesPostScript(3))).toString('base64');
+  /** 12 pages of mixed content: text with rules and a grey ramp, a photo-like tone, a landscape page, 9 text pages. */
+  const MIXED_PAGES = 12;
+  const mixedPdf = Buffer.from(postScriptToPdf(`${mixedPostScript()}\n${textPagesPostScript(9)}`)).toString(
+    'base64',
+  );
 
   before(async () => {
     const config = loadConfig({
@@ -45,12 +50,16 @@ describe('lines in the platform (loopback, unpaced)', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function send(to: string, retries = { count: 0, delaySeconds: 0 }): Promise<string> {
+  async function send(
+    to: string,
+    retries = { count: 0, delaySeconds: 0 },
+    content: string = pdf,
+  ): Promise<string> {
     const res = await platform.app.inject({
       method: 'POST',
       url: '/v1/faxes',
       headers: auth,
-      payload: { to, from: numbers[0], documents: [{ content: pdf }], retries },
+      payload: { to, from: numbers[0], documents: [{ content }], retries },
     });
     assert.equal(res.statusCode, 202, res.body);
     return res.json().id;
@@ -91,14 +100,14 @@ describe('lines in the platform (loopback, unpaced)', () => {
     );
   }
 
-  it('a PDF sent from one loopback number to the other arrives page for page', async () => {
-    const id = await send(numbers[1]!);
+  it('a 12-page mixed PDF sent from one loopback number to the other arrives page for page', async () => {
+    const id = await send(numbers[1]!, undefined, mixedPdf);
     const out = await until(
       () => fax(id),
       (f) => FINAL.has(f.status),
     );
     assert.equal(out.status, 'delivered', JSON.stringify(out));
-    assert.equal(out.pagesTransferred, 3);
+    assert.equal(out.pagesTransferred, MIXED_PAGES);
     const inbound = await until(
       async () =>
         platform.database.db
@@ -113,28 +122,25 @@ describe('lines in the platform (loopback, unpaced)', () => {
     const received = await fax(inbound[0]!.id);
     assert.equal(received.status, 'received');
     assert.equal(received.from, numbers[0]);
-    assert.equal(received.pageCount, 3);
+    assert.equal(received.pageCount, MIXED_PAGES);
 
     const rendered = await pagesOf(id);
     const arrived = await pagesOf(inbound[0]!.id);
-    assert.equal(rendered.length, 3);
-    assert.equal(arrived.length, 3);
-    for (let i = 0; i < 3; i++) assert.ok(samePixels(arrived[i]!, rendered[i]!), `page ${i + 1} differs`);
+    assert.equal(rendered.length, MIXED_PAGES);
+    assert.equal(arrived.length, MIXED_PAGES);
+    for (let i = 0; i < MIXED_PAGES; i++)
+      assert.ok(samePixels(arrived[i]!, rendered[i]!), `page ${i + 1} differs`);
 
     const outEvents = (await eventsOf(id)).filter((t) => t !== 'fax.media.processed');
     assert.deepEqual(outEvents, [
       'fax.queued',
       'fax.sending.started',
-      'fax.page.sent',
-      'fax.page.sent',
-      'fax.page.sent',
+      ...Array(MIXED_PAGES).fill('fax.page.sent'),
       'fax.delivered',
     ]);
     assert.deepEqual(await eventsOf(inbound[0]!.id), [
       'fax.receiving.started',
-      'fax.page.received',
-      'fax.page.received',
-      'fax.page.received',
+      ...Array(MIXED_PAGES).fill('fax.page.received'),
       'fax.received',
     ]);
   });
