@@ -466,6 +466,13 @@ for (const engine of TEST_ENGINES) {
         ['queued', original.to, { k: 'v' }, original.pageCount],
       );
       assert.notEqual(copy.documents[0].id, original.documents[0].id);
+      // Queued in its carrier's group, so a trunk's channel limit applies (loopback here).
+      const job = await t.db.database.db
+        .selectFrom('jobs')
+        .select(['unique_key', 'group_key'])
+        .where('unique_key', '=', `fax.send:${copy.id}`)
+        .executeTakeFirstOrThrow();
+      assert.equal(job.group_key, 'loopback');
       const missing = await t.app.inject({ method: 'POST', url: '/v1/faxes/fax_x/resend', headers: t.auth });
       assert.equal(missing.statusCode, 404);
     });

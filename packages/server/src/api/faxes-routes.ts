@@ -133,7 +133,7 @@ export const faxesRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
         source: d.bytes,
       }));
       const result = await createOutboundFax(
-        { database, blobs, now: deps.now },
+        { database, blobs, config, now: deps.now },
         accountId,
         {
           to: options.to,
@@ -250,7 +250,7 @@ export const faxesRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
     },
     async (request, reply) => {
       const { fax, documents } = await resendFax(
-        { database, blobs },
+        { database, blobs, config, now: deps.now },
         authOf(request).accountId,
         request.params.id,
       );

@@ -52,6 +52,30 @@ describe('numbers API', () => {
     assert.deepEqual([bad.statusCode, errorOf(bad)], [400, 'validation_failed']);
   });
 
+  it('never hands out a test number of the loopback carrier', async () => {
+    // 20 numbers: +15550000010…+15550000017 are the test numbers; two went to the first start.
+    const wide = await createTestApp({ env: { FAXWIRE_LOOPBACK_NUMBERS: '+15550000000-+15550000019' } });
+    try {
+      const claimed: string[] = [];
+      for (let i = 0; i < 30; i++) {
+        const res = await wide.app.inject({ method: 'POST', url: '/v1/numbers', headers: wide.auth });
+        if (res.statusCode !== 201) {
+          assert.deepEqual([res.statusCode, errorOf(res)], [409, 'number_unavailable']);
+          break;
+        }
+        claimed.push(res.json().number);
+      }
+      assert.deepEqual(wide.numbers, ['+15550000000', '+15550000001']);
+      assert.deepEqual(claimed, [
+        ...Array.from({ length: 8 }, (_, i) => `+1555000000${i + 2}`),
+        '+15550000018',
+        '+15550000019',
+      ]);
+    } finally {
+      await wide.close();
+    }
+  });
+
   it('changes a number’s settings', async () => {
     const res = await t.app.inject({
       method: 'PATCH',

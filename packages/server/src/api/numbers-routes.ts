@@ -3,7 +3,7 @@
  * /v1/numbers: the account's fax numbers, claimed from the loopback carrier's range.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { claimLoopbackNumber } from '../domain/claim-loopback-number.ts';
+import { claimableLoopbackRange, claimLoopbackNumber } from '../domain/claim-loopback-number.ts';
 import type { AppDeps } from './app-deps.ts';
 import { authenticate, authOf } from './authenticate.ts';
 import { ApiError } from './errors.ts';
@@ -22,6 +22,7 @@ const ACTIVE = ['queued', 'processing', 'sending', 'receiving'];
 
 export const numbersRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
   const { database, config } = deps;
+  const range = claimableLoopbackRange(config);
   app.addHook('onRequest', authenticate(database, config.limits.requestsPerSecond));
 
   const findNumber = async (accountId: string, number: string) => {
@@ -70,12 +71,7 @@ export const numbersRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, dep
       },
     },
     async (request, reply) => {
-      const row = await claimLoopbackNumber(
-        database,
-        authOf(request).accountId,
-        config.loopbackRange,
-        request.body,
-      );
+      const row = await claimLoopbackNumber(database, authOf(request).accountId, range, request.body);
       return reply.code(201).send(numberView(row));
     },
   );

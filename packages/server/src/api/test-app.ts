@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../config/config.ts';
 import { bootstrapAccount } from '../domain/accounts.ts';
+import { claimableLoopbackRange } from '../domain/claim-loopback-number.ts';
 import {
   type DocumentInspector,
   DocumentRejection,
@@ -93,7 +94,7 @@ export async function createTestApp(
   const dataDir = mkdtempSync(join(tmpdir(), 'faxwire-api-'));
   const config = loadConfig({ FAXWIRE_DATA_DIR: dataDir, ...options.env });
   const db = await (options.engine ?? TEST_ENGINES[0]!).open();
-  const boot = await bootstrapAccount(db.database, config.loopbackRange);
+  const boot = await bootstrapAccount(db.database, claimableLoopbackRange(config));
   const deps: AppDeps = {
     database: db.database,
     blobs: new LocalBlobStore(join(dataDir, 'blobs')),

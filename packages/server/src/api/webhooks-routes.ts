@@ -31,7 +31,7 @@ import { ErrorResponse, listOf, PhoneNumber, Timestamp } from './schemas.ts';
 import { iso } from './views.ts';
 
 export interface WebhookAppDeps {
-  /** Which targets an endpoint URL may reach; default from FAXWIRE_WEBHOOK_ALLOW_NETS. */
+  /** Which targets an endpoint URL may reach; default from the configuration (FAXWIRE_WEBHOOK_ALLOW_NETS). */
   readonly policy?: OutboundAddressPolicy;
   /** Wakes the dispatcher after a test event or a redelivery was queued. */
   readonly notify?: () => void;
@@ -214,7 +214,7 @@ function checkEventTypes(types: readonly string[] | undefined): void {
 
 export const webhooksRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
   const { database } = deps;
-  const policy = deps.webhooks?.policy ?? OutboundAddressPolicy.fromEnv();
+  const policy = deps.webhooks?.policy ?? new OutboundAddressPolicy(deps.config.webhookAllowNets);
   const now = deps.now ?? Date.now;
   const notify = () => deps.webhooks?.notify?.();
   app.addHook('onRequest', authenticate(database, deps.config.limits.requestsPerSecond));

@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { bootstrapAccount, firstAccountId, issueApiKey } from '../domain/accounts.ts';
+import { claimableLoopbackRange } from '../domain/claim-loopback-number.ts';
 import { openDatabase } from '../store/database.ts';
 import { loadConfigOrExit } from './start-command.ts';
 
@@ -19,7 +20,7 @@ export function registerKeysCommand(program: Command): void {
       const config = loadConfigOrExit();
       const database = await openDatabase(config.database);
       try {
-        await bootstrapAccount(database, config.loopbackRange);
+        await bootstrapAccount(database, claimableLoopbackRange(config));
         const accountId = (await firstAccountId(database.db))!;
         const { key } = await issueApiKey(database.db, accountId, options.name);
         process.stdout.write(`${key}\n`);

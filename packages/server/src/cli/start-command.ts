@@ -15,6 +15,7 @@ import { buildApp } from '../api/build-app.ts';
 import { type Config, ConfigError, loadConfig } from '../config/config.ts';
 import { closePdfWorkers } from '../documents/index.ts';
 import { bootstrapAccount } from '../domain/accounts.ts';
+import { claimableLoopbackRange } from '../domain/claim-loopback-number.ts';
 import { SEND_JOB } from '../domain/create-outbound-fax.ts';
 import type { DocumentInspector } from '../domain/document-inspector.ts';
 import type { FaxLine } from '../domain/fax-line.ts';
@@ -43,7 +44,7 @@ export interface PlatformOptions {
   /** Whether to bind the port; tests use `app.inject()` instead. */
   readonly listen?: boolean;
   readonly shutdownGraceMs?: number;
-  /** Which addresses webhooks may reach; default from FAXWIRE_WEBHOOK_ALLOW_NETS. */
+  /** Which addresses webhooks may reach; default from the configuration (FAXWIRE_WEBHOOK_ALLOW_NETS). */
   readonly webhookPolicy?: OutboundAddressPolicy;
 }
 
@@ -92,7 +93,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   const blobs = openBlobStore(config);
 
   let initialKeyPath: string | null = null;
-  const boot = await bootstrapAccount(database, config.loopbackRange);
+  const boot = await bootstrapAccount(database, claimableLoopbackRange(config));
   if (boot) {
     initialKeyPath = join(config.dataDir, INITIAL_KEY_FILE);
     writeFileSync(initialKeyPath, `${boot.key}\n`, { mode: 0o600, flag: 'w' });
@@ -107,7 +108,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   const line = options.line ?? lines ?? undefined;
   const handlers: Record<string, JobHandler> = { ...options.handlers };
   if (line) {
-    handlers[SEND_JOB] = createSendFaxHandler({ database, blobs, line, logger });
+    handlers[SEND_JOB] = createSendFaxHandler({ database, blobs, line, config, logger });
   } else {
     logger.warn(
       'no fax line configured: outbound faxes are accepted and stay queued until a process with a line runs',
@@ -120,7 +121,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     ...(lines ? { groupConcurrency: lines.groupConcurrency } : {}),
   });
 
-  const webhookPolicy = options.webhookPolicy ?? OutboundAddressPolicy.fromEnv();
+  const webhookPolicy = options.webhookPolicy ?? new OutboundAddressPolicy(config.webhookAllowNets);
   // On PostgreSQL the dispatcher gets its own pool, so its writes do not queue behind the fax writes.
   const webhookStore = database.engine === 'postgres' ? await openDatabase(config.database) : database;
   const webhooks = new WebhookDispatcher({

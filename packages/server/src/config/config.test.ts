@@ -60,6 +60,24 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads the networks webhooks may reach, and names each bad one', () => {
+    assert.deepEqual(loadConfig({}).webhookAllowNets, []);
+    assert.deepEqual(
+      loadConfig({ FAXWIRE_WEBHOOK_ALLOW_NETS: ' 10.0.0.0/8, 192.168.5.7,,fd00::/8 ' }).webhookAllowNets,
+      ['10.0.0.0/8', '192.168.5.7', 'fd00::/8'],
+    );
+    try {
+      loadConfig({ FAXWIRE_WEBHOOK_ALLOW_NETS: '10.0.0.0/33,intranet,127.0.0.0/,10.0.0.0/8' });
+      assert.fail('expected a ConfigError');
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.problems.length, 3);
+      assert.match(error.problems[0]!, /FAXWIRE_WEBHOOK_ALLOW_NETS: bad prefix length in "10\.0\.0\.0\/33"/);
+      assert.match(error.problems[1]!, /FAXWIRE_WEBHOOK_ALLOW_NETS: not a CIDR: "intranet"/);
+      assert.match(error.problems[2]!, /FAXWIRE_WEBHOOK_ALLOW_NETS: not a CIDR: "127\.0\.0\.0\/"/);
+    }
+  });
+
   it('refuses a reversed or uneven loopback range', () => {
     assert.throws(() => loadConfig({ FAXWIRE_LOOPBACK_NUMBERS: '+15550000009-+15550000000' }), ConfigError);
     assert.throws(() => loadConfig({ FAXWIRE_LOOPBACK_NUMBERS: '+15550000000-+155500000099' }), ConfigError);

@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { type LinesConfig, parseLinesConfig } from '../lines/lines-config.ts';
+import { parseCidr } from '../net/outbound-address-policy.ts';
 
 /** Raised with every invalid variable listed, so an operator fixes them all in one go. */
 export class ConfigError extends Error {
@@ -45,6 +46,8 @@ export interface Config {
   readonly limits: LimitsConfig;
   /** 32-byte key for AES-256-GCM encryption of blobs at rest; null stores blobs in clear. */
   readonly blobEncryptionKey: Buffer | null;
+  /** Private networks webhooks may reach anyway (FAXWIRE_WEBHOOK_ALLOW_NETS, comma-separated CIDRs). */
+  readonly webhookAllowNets: readonly string[];
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -119,6 +122,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     else blobEncryptionKey = key;
   }
 
+  const webhookAllowNets: string[] = [];
+  for (const net of (env.FAXWIRE_WEBHOOK_ALLOW_NETS ?? '').split(',').map((s) => s.trim())) {
+    if (net === '') continue;
+    try {
+      // parseCidr reads "10.0.0.0/" as /0 and ignores a second slash; neither is a network anyone means.
+      if (!/^[^/]+(\/[0-9]{1,3})?$/.test(net)) throw new RangeError(`not a CIDR: "${net}"`);
+      parseCidr(net);
+      webhookAllowNets.push(net);
+    } catch (error) {
+      problems.push(`FAXWIRE_WEBHOOK_ALLOW_NETS: ${(error as Error).message}`);
+    }
+  }
+
   const logLevel = (env.FAXWIRE_LOG_LEVEL || 'info') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel))
     problems.push(`FAXWIRE_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
@@ -139,6 +155,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       requestsPerSecond,
     }),
     blobEncryptionKey,
+    webhookAllowNets: Object.freeze(webhookAllowNets),
     logLevel,
   });
 }

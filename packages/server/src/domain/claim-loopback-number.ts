@@ -1,10 +1,13 @@
 /**
  * @module domain/claim-loopback-number
  * Numbers come from the loopback carrier's range: claiming one takes the lowest number not yet held
- * by any account, one claim at a time; `numbers.e164` is unique besides.
+ * by any account, one claim at a time; `numbers.e164` is unique besides. The loopback carrier's test
+ * numbers sit inside the range and always answer the same scripted way, so they are never handed out.
  */
 import { sql } from 'kysely';
 import { ApiError } from '../api/errors.ts';
+import type { Config } from '../config/config.ts';
+import { testNumbersFrom } from '../lines/test-numbers.ts';
 import type { Database } from '../store/database.ts';
 import { newId } from '../store/new-id.ts';
 import type { NumbersTable } from '../store/schema.ts';
@@ -12,6 +15,19 @@ import type { NumbersTable } from '../store/schema.ts';
 export interface LoopbackRange {
   readonly first: string;
   readonly last: string;
+  /** Numbers of the range that are never claimed (the test numbers). */
+  readonly reserved?: ReadonlySet<string>;
+}
+
+/** The range accounts claim from: the configured one less the loopback carrier's test numbers. */
+export function claimableLoopbackRange(config: Pick<Config, 'lines' | 'loopbackRange'>): LoopbackRange {
+  const { first, last } = config.loopbackRange;
+  const testFirst = config.lines.loopback.testNumbersFirst;
+  return {
+    first,
+    last,
+    reserved: new Set(testFirst === null ? [] : testNumbersFrom(testFirst).keys()),
+  };
 }
 
 export interface NumberOptions {
@@ -51,12 +67,15 @@ export async function claimLoopbackNumber(
     );
     let free: string | undefined;
     for (const n of numbersIn(range)) {
-      if (!taken.has(n)) {
+      if (!taken.has(n) && !range.reserved?.has(n)) {
         free = n;
         break;
       }
     }
-    if (!free) throw new ApiError('number_unavailable', undefined, { range });
+    if (!free)
+      throw new ApiError('number_unavailable', undefined, {
+        range: { first: range.first, last: range.last },
+      });
     const row: NumbersTable = {
       id: newId('num', now),
       e164: free,

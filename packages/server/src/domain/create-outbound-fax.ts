@@ -7,8 +7,10 @@
  */
 import { createReadStream } from 'node:fs';
 import { ApiError } from '../api/errors.ts';
+import type { Config } from '../config/config.ts';
 import { writeWithEvents } from '../events/write-with-events.ts';
 import { enqueueJob } from '../jobs/enqueue-job.ts';
+import { carrierGroupKey } from '../lines/carrier-group.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import type { Database, Db } from '../store/database.ts';
 import { newId } from '../store/new-id.ts';
@@ -94,6 +96,8 @@ async function replayIdempotent(
 export interface CreateOutboundFaxDeps {
   readonly database: Database;
   readonly blobs: BlobStore;
+  /** Names the job's queue group (the carrier), so a trunk's channel limit applies to its jobs. */
+  readonly config: Pick<Config, 'lines' | 'loopbackRange'>;
   readonly now?: () => number;
 }
 
@@ -195,6 +199,7 @@ export async function createOutboundFax(
           priority: JOB_PRIORITY[request.priority],
           runAt: Math.max(now, request.sendAt ?? now),
           uniqueKey: sendJobKey(faxId),
+          groupKey: carrierGroupKey(deps.config, request.to),
         },
         now,
       );

@@ -4,9 +4,9 @@
  * (copied, so deleting either fax never takes the other's media), sent now.
  */
 import { ApiError } from '../api/errors.ts';
-import { type BlobStore, readBlob } from '../store/blob-store.ts';
-import type { Database } from '../store/database.ts';
+import { readBlob } from '../store/blob-store.ts';
 import {
+  type CreateOutboundFaxDeps,
   createOutboundFax,
   type FaxPriority,
   type FaxWithDocuments,
@@ -17,7 +17,7 @@ import {
 import { type FaxStatus, isTerminal } from './fax-status.ts';
 
 export async function resendFax(
-  deps: { readonly database: Database; readonly blobs: BlobStore },
+  deps: CreateOutboundFaxDeps,
   accountId: string,
   faxId: string,
 ): Promise<FaxWithDocuments> {

@@ -12,8 +12,10 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type BilevelPage, samePixels } from 'telefax/image/bilevel-page';
 import { readTiff } from 'telefax/image/tiff-reader';
+import { loadConfig } from '../config/config.ts';
 import { claimJobs } from '../jobs/claim-jobs.ts';
 import { enqueueJob } from '../jobs/enqueue-job.ts';
+import { jobFromRow } from '../jobs/job.ts';
 import { Worker } from '../jobs/worker.ts';
 import { readBlob } from '../store/blob-store.ts';
 import { LocalBlobStore } from '../store/local-blob-store.ts';
@@ -64,6 +66,13 @@ const deliverAll: Script = async (pages, progress) => {
   return { status: 'delivered', pagesSent: n, remoteIdent: '+1 555 0100' };
 };
 
+/** Numbers under +1212 go out on a trunk, the rest of +1415555 on the loopback carrier. */
+const config = loadConfig({
+  FAXWIRE_TRUNKS: JSON.stringify([
+    { name: 'ny', proxy: 'sip:ny.example.net', prefixes: ['+1212'], channels: 2 },
+  ]),
+});
+
 for (const engine of TEST_ENGINES) {
   describe(`fax.send job (${engine.name})`, { skip: engine.skip }, () => {
     let t: TestDatabase;
@@ -86,13 +95,13 @@ for (const engine of TEST_ENGINES) {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    const newFax = async (retries = { count: 1, delaySeconds: 0 }) =>
+    const newFax = async (retries = { count: 1, delaySeconds: 0 }, to = '+14155550150') =>
       (
         await createOutboundFax(
-          { database: t.database, blobs },
+          { database: t.database, blobs, config },
           accountId,
           {
-            to: '+14155550150',
+            to,
             from,
             resolution: 'fine',
             priority: 'normal',
@@ -119,7 +128,13 @@ for (const engine of TEST_ENGINES) {
       const worker = new Worker({
         database: t.database,
         handlers: {
-          [SEND_JOB]: createSendFaxHandler({ database: t.database, blobs, line, render: renderThree }),
+          [SEND_JOB]: createSendFaxHandler({
+            database: t.database,
+            blobs,
+            line,
+            config,
+            render: renderThree,
+          }),
         },
         pollIntervalMs: 5,
       });
@@ -232,6 +247,34 @@ for (const engine of TEST_ENGINES) {
       );
       assert.deepEqual(log[2]!.failure, { code: 'busy', retryable: true, message: 'The line was busy.' });
       assert.equal((await jobsFor(id)).length, 0);
+    });
+
+    it('queues the first attempt and each retry in the carrier’s group', async () => {
+      const trunk = await newFax({ count: 1, delaySeconds: 3600 }, '+12125550123');
+      const loopback = await newFax({ count: 0, delaySeconds: 0 });
+      const groups = async (id: string) => (await jobsFor(id)).map((j) => [j.unique_key, j.group_key]);
+      assert.deepEqual(await groups(trunk), [[`${SEND_JOB}:${trunk}`, 'trunk:ny']]);
+      assert.deepEqual(await groups(loopback), [[`${SEND_JOB}:${loopback}`, 'loopback']]);
+      // The handler alone, outside a worker, so the retry's job stays in the table to look at.
+      const [first] = await jobsFor(trunk);
+      line.scripts.push(async () => ({ status: 'failed', failure: 'busy', pagesSent: 0 }));
+      const handler = createSendFaxHandler({
+        database: t.database,
+        blobs,
+        line,
+        config,
+        render: renderThree,
+      });
+      await handler(jobFromRow(first!), { signal: new AbortController().signal, workerId: 'test' });
+      assert.equal((await faxRow(trunk)).status, 'queued');
+      assert.deepEqual(
+        (await groups(trunk)).sort(),
+        [
+          [`${SEND_JOB}:${trunk}`, 'trunk:ny'],
+          [`${SEND_JOB}:${trunk}#2`, 'trunk:ny'],
+        ].sort(),
+      );
+      await t.database.db.deleteFrom('jobs').where('kind', '=', SEND_JOB).execute();
     });
 
     it('fails at once on a non-retryable failure', async () => {

@@ -11,12 +11,14 @@
 
 import type { Logger } from 'pino';
 import { type BilevelPage, type FaxResolution, resolutionOf } from 'telefax/image/bilevel-page';
+import type { Config } from '../config/config.ts';
 import { DocumentError, renderDocuments, writeFaxTiff } from '../documents/index.ts';
 import { pageFactsOf } from '../events/page-facts.ts';
 import { writeWithEvents } from '../events/write-with-events.ts';
 import { enqueueJob } from '../jobs/enqueue-job.ts';
 import type { Job } from '../jobs/job.ts';
 import type { JobContext, JobHandler } from '../jobs/worker.ts';
+import { carrierGroupKey } from '../lines/carrier-group.ts';
 import { type BlobStore, readBlob } from '../store/blob-store.ts';
 import type { Database } from '../store/database.ts';
 import type { FaxDocumentsTable, FaxesTable } from '../store/schema.ts';
@@ -56,6 +58,8 @@ export interface SendFaxJobDeps {
   readonly database: Database;
   readonly blobs: BlobStore;
   readonly line: FaxLine;
+  /** Names a retry's queue group (the carrier), as createOutboundFax does for the first attempt. */
+  readonly config: Pick<Config, 'lines' | 'loopbackRange'>;
   readonly render?: FaxRenderer;
   readonly logger?: Logger;
   readonly now?: () => number;
@@ -132,6 +136,7 @@ export function createSendFaxHandler(deps: SendFaxJobDeps): JobHandler {
             priority: JOB_PRIORITY[fax.priority as FaxPriority] ?? 0,
             runAt: t + fax.retry_delay_s * 1000,
             uniqueKey: `${sendJobKey(fax.id)}#${fax.attempts + 1}`,
+            groupKey: carrierGroupKey(deps.config, fax.to_number),
           },
           t,
         );

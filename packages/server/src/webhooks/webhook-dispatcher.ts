@@ -31,6 +31,7 @@ import { type BusEvent, isTransient } from '../events/fax-event.ts';
 import { addEventSink } from '../events/write-with-events.ts';
 import type { OutboundAddressPolicy } from '../net/outbound-address-policy.ts';
 import type { Database, Db } from '../store/database.ts';
+import { accountEndpointPresence } from './account-endpoint-presence.ts';
 import { type ClaimedDelivery, claimWebhookDeliveriesIn } from './claim-webhook-deliveries.ts';
 import {
   advanceFanOutWatermark,
@@ -297,10 +298,35 @@ export class WebhookDispatcher {
     return { fanned, complete: false };
   }
 
+  /**
+   * False only when the account surely had no enabled endpoint a moment ago. On SQLite a cache miss
+   * reads inside the event's transaction (a failed read there does not abort it); on PostgreSQL it
+   * would, so the miss is answered "maybe" and the cache filled on a connection of our own.
+   */
+  async #accountMayHaveEndpoints(trx: Db, accountId: string): Promise<boolean> {
+    const presence = accountEndpointPresence(this.#o.database);
+    const known = presence.peek(accountId);
+    if (known !== undefined) return known;
+    if (this.#o.database.engine === 'postgres') {
+      presence.has(this.#store.db, accountId).catch(() => {});
+      return true;
+    }
+    try {
+      return await presence.has(trx, accountId);
+    } catch {
+      return true;
+    }
+  }
+
   /** The outbox step, inside the transaction that appended `event`. */
   async #fanOutInEventTransaction(trx: Db, event: BusEvent): Promise<void> {
     if (isTransient(event) || this.#state !== 'running') return;
     const database = this.#store;
+    if (!(await this.#accountMayHaveEndpoints(trx, event.accountId))) {
+      // Nothing to deliver: the fax's cursor stays behind and the sweeps move it up later, in batches.
+      this.#reserved.set(event.envelope.id, { claimed: [], at: Date.now() });
+      return;
+    }
     const now = this.#clock();
     await sql`savepoint webhook_fan_out`.execute(trx);
     try {
@@ -338,6 +364,11 @@ export class WebhookDispatcher {
       return;
     }
     if (this.#removeSink === null) {
+      // An account known to have no endpoint has nothing to send: the sweeps move its cursor up.
+      const presence = accountEndpointPresence(this.#o.database);
+      const known = presence.peek(event.accountId);
+      if (known === false) return;
+      if (known === undefined) presence.has(this.#store.db, event.accountId).catch(() => {});
       // No fan-out in the event's transaction: do it in a transaction of its own right away,
       // next to (not behind) whatever the loop's pass is busy with.
       this.#fastLaneFaxIds.add(event.faxId);

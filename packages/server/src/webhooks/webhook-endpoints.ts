@@ -6,6 +6,7 @@
  */
 import { ApiError } from '../api/errors.ts';
 import type { Database } from '../store/database.ts';
+import { accountEndpointPresence } from './account-endpoint-presence.ts';
 import { newDeliveryRow } from './fan-out-fax-events.ts';
 import { WEBHOOK_TEST_EVENT } from './webhook-event-types.ts';
 import { newWebhookId } from './webhook-ids.ts';
@@ -46,6 +47,7 @@ export async function createWebhookEndpoint(
     updated_at: now,
   };
   await database.db.insertInto('webhook_endpoints').values(row).execute();
+  accountEndpointPresence(database).invalidate(accountId);
   return row;
 }
 
@@ -84,6 +86,7 @@ export async function updateWebhookEndpoint(
     Object.assign(set, { enabled: 0, disabled_reason: 'manual' });
   }
   await database.db.updateTable('webhook_endpoints').set(set).where('id', '=', current.id).execute();
+  accountEndpointPresence(database).invalidate(accountId);
   return { ...current, ...set };
 }
 
@@ -97,6 +100,7 @@ export async function deleteWebhookEndpoint(
     // Attempts go with their deliveries (ON DELETE CASCADE), deliveries with the endpoint.
     await trx.deleteFrom('webhook_endpoints').where('id', '=', endpoint.id).execute();
   });
+  accountEndpointPresence(database).invalidate(accountId);
 }
 
 export async function rotateWebhookSecret(
