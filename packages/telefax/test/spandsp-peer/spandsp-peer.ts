@@ -4,15 +4,12 @@
  * its sources), runs it, and parses the JSON line it prints. The peer is the reference far end that
  * Faxwire's own T.30/T.38 stack must interoperate with.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { access, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
-const execFileAsync = promisify(execFile);
+import { cachedCBuild, lastJsonLine } from './cached-c-build.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -60,54 +57,13 @@ export interface SpandspPeerOptions {
 
 let building: Promise<string> | undefined;
 
-async function sourceHash(): Promise<string> {
-  const hash = createHash('sha256');
-  const sources = (await readdir(here)).filter((n) => /\.(c|h)$/.test(n) || n === 'build.sh').sort();
-  for (const name of sources) {
-    hash.update(name);
-    hash.update(await readFile(join(here, name)));
-  }
-  return hash.digest('hex').slice(0, 16);
-}
-
-async function checkToolchain(): Promise<void> {
-  try {
-    await execFileAsync('pkg-config', ['--exists', 'spandsp', 'libtiff-4']);
-  } catch {
-    throw new Error(
-      'spandsp-peer: libspandsp-dev and libtiff-dev are needed (pkg-config spandsp libtiff-4 not found); ' +
-        'install with: apt-get install -y gcc pkg-config libspandsp-dev libtiff-dev',
-    );
-  }
-}
-
-async function compile(): Promise<string> {
-  const binary = join(here, 'build', `spandsp-peer-${await sourceHash()}`);
-  try {
-    await access(binary);
-    return binary;
-  } catch {
-    // not built yet for these sources
-  }
-  await checkToolchain();
-  await mkdir(join(here, 'build'), { recursive: true });
-  // Another test process may build at the same time: compile to a private name, then rename atomically.
-  const partial = `${binary}.${process.pid}.tmp`;
-  try {
-    await execFileAsync('sh', [join(here, 'build.sh'), partial], { timeout: 120_000 });
-  } catch (err) {
-    await rm(partial, { force: true });
-    const stderr = (err as { stderr?: string }).stderr ?? String(err);
-    throw new Error(`spandsp-peer: build failed:\n${stderr}`);
-  }
-  await rename(partial, binary);
-  // Binaries of earlier sources are of no further use.
-  for (const name of await readdir(join(here, 'build'))) {
-    const path = join(here, 'build', name);
-    if (name.startsWith('spandsp-peer-') && !name.endsWith('.tmp') && path !== binary)
-      await rm(path, { force: true });
-  }
-  return binary;
+function compile(): Promise<string> {
+  return cachedCBuild({
+    name: 'spandsp-peer',
+    dir: here,
+    pkgConfig: ['spandsp', 'libtiff-4'],
+    installHint: 'apt-get install -y gcc pkg-config libspandsp-dev libtiff-dev',
+  });
 }
 
 /** Compiles the peer if its sources changed since the last build; returns the binary's path. */
@@ -117,17 +73,6 @@ export function buildSpandspPeer(): Promise<string> {
     throw err;
   });
   return building;
-}
-
-function parseResult(stdout: string): SpandspPeerResult | null {
-  const lines = stdout.trim().split('\n');
-  const last = lines[lines.length - 1];
-  if (!last?.startsWith('{')) return null;
-  try {
-    return JSON.parse(last) as SpandspPeerResult;
-  } catch {
-    return null;
-  }
 }
 
 /** Starts the peer with `args` (e.g. `['send', 'doc.tif', '--local-port', …]`). */
@@ -171,7 +116,7 @@ export async function startSpandspPeer(
       clearTimeout(killer);
       clearTimeout(hardKill);
       failReady(new Error(`spandsp-peer exited (${code}) before binding its socket:\n${stderr}`));
-      resolve({ exitCode: code, json: parseResult(stdout), stdout, stderr });
+      resolve({ exitCode: code, json: lastJsonLine<SpandspPeerResult>(stdout), stdout, stderr });
     });
   });
   // A peer that fails before `ready` is reported through `done`; keep `ready` from being an unhandled rejection.

@@ -5,17 +5,14 @@
  * sources it compiles in), runs it, and parses the JSON line it prints. It is the independent SIP + T.38 far
  * end that Faxwire's own SIP user agent must interoperate with.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { access, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { SpandspPeerResult } from '../spandsp-peer/spandsp-peer.ts';
 
 export { freeUdpPorts } from '../spandsp-peer/spandsp-peer.ts';
 
-const execFileAsync = promisify(execFile);
+import { cachedCBuild, lastJsonLine } from '../spandsp-peer/cached-c-build.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const peerDir = join(here, '..', 'spandsp-peer');
@@ -77,58 +74,14 @@ export interface SpandspSipPeerOptions {
 
 let building: Promise<string> | undefined;
 
-async function sourceHash(): Promise<string> {
-  const hash = createHash('sha256');
-  const own = (await readdir(here)).filter((n) => /\.(c|h)$/.test(n) || n === 'build.sh').sort();
-  for (const name of own) {
-    hash.update(name);
-    hash.update(await readFile(join(here, name)));
-  }
-  for (const name of sharedSources) {
-    hash.update(`spandsp-peer/${name}`);
-    hash.update(await readFile(join(peerDir, name)));
-  }
-  return hash.digest('hex').slice(0, 16);
-}
-
-async function checkToolchain(): Promise<void> {
-  try {
-    await execFileAsync('pkg-config', ['--exists', 'sofia-sip-ua', 'spandsp', 'libtiff-4']);
-  } catch {
-    throw new Error(
-      'spandsp-sip-peer: libsofia-sip-ua-dev, libspandsp-dev and libtiff-dev are needed ' +
-        '(pkg-config sofia-sip-ua spandsp libtiff-4 not found); install with: ' +
-        'apt-get install -y gcc pkg-config libsofia-sip-ua-dev libspandsp-dev libtiff-dev',
-    );
-  }
-}
-
-async function compile(): Promise<string> {
-  const binary = join(here, 'build', `spandsp-sip-peer-${await sourceHash()}`);
-  try {
-    await access(binary);
-    return binary;
-  } catch {
-    // not built yet for these sources
-  }
-  await checkToolchain();
-  await mkdir(join(here, 'build'), { recursive: true });
-  // Another test process may build at the same time: compile to a private name, then rename atomically.
-  const partial = `${binary}.${process.pid}.tmp`;
-  try {
-    await execFileAsync('sh', [join(here, 'build.sh'), partial], { timeout: 120_000 });
-  } catch (err) {
-    await rm(partial, { force: true });
-    const stderr = (err as { stderr?: string }).stderr ?? String(err);
-    throw new Error(`spandsp-sip-peer: build failed:\n${stderr}`);
-  }
-  await rename(partial, binary);
-  for (const name of await readdir(join(here, 'build'))) {
-    const path = join(here, 'build', name);
-    if (name.startsWith('spandsp-sip-peer-') && !name.endsWith('.tmp') && path !== binary)
-      await rm(path, { force: true });
-  }
-  return binary;
+function compile(): Promise<string> {
+  return cachedCBuild({
+    name: 'spandsp-sip-peer',
+    dir: here,
+    extraSources: sharedSources.map((name) => join(peerDir, name)),
+    pkgConfig: ['sofia-sip-ua', 'spandsp', 'libtiff-4'],
+    installHint: 'apt-get install -y gcc pkg-config libsofia-sip-ua-dev libspandsp-dev libtiff-dev',
+  });
 }
 
 /** Compiles the peer if its sources changed since the last build; returns the binary's path. */
@@ -138,17 +91,6 @@ export function buildSpandspSipPeer(): Promise<string> {
     throw err;
   });
   return building;
-}
-
-function parseResult(stdout: string): SpandspSipPeerResult | null {
-  const lines = stdout.trim().split('\n');
-  const last = lines[lines.length - 1];
-  if (!last?.startsWith('{')) return null;
-  try {
-    return JSON.parse(last) as SpandspSipPeerResult;
-  } catch {
-    return null;
-  }
 }
 
 /**
@@ -196,7 +138,7 @@ export async function startSpandspSipPeer(
       clearTimeout(killer);
       clearTimeout(hardKill);
       failReady(new Error(`spandsp-sip-peer exited (${code}) before listening:\n${stderr}`));
-      resolve({ exitCode: code, json: parseResult(stdout), stdout, stderr });
+      resolve({ exitCode: code, json: lastJsonLine<SpandspSipPeerResult>(stdout), stdout, stderr });
     });
   });
   // A peer that fails before `ready` is reported through `done`; keep `ready` from being an unhandled rejection.
