@@ -4,9 +4,11 @@
  * so faxes stay queued): faxes accepted per second for a 1-page PDF and a 1-page PNG sent as base64
  * JSON (document inspection with the real renderer included), then GET /v1/faxes/{id} and
  * GET /v1/faxes?limit=25 latency. SQLite always; PostgreSQL too when FAXWIRE_TEST_PG_URL is set.
- * The client runs in the same process. Besides sends per second it reports the CPU each accepted send
- * cost (the whole process, and the main thread alone, client included) and the load average, since
- * on a shared machine throughput follows the neighbours while CPU per send mostly does not.
+ * The sends come from a client on its own thread (bench/lib/http-load-worker.mjs), as they would from
+ * another process; the reads from the main thread. Besides sends per second it reports the CPU each
+ * accepted send cost (the whole process, client included, and the server's main thread alone) and the
+ * load average, since on a shared machine throughput follows the neighbours while CPU per send mostly
+ * does not.
  *
  * Usage: npx tsx bench/api-accept.ts [sends] [concurrency]   (prints a table and one JSON line)
  * Each kind is preceded by 200 untimed sends, so the figures are for a warmed-up process.
@@ -15,6 +17,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { pino } from 'pino';
 import sharp from 'sharp';
@@ -61,20 +64,6 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function pool<T>(n: number, width: number, task: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = new Array(n);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < n) {
-        const i = next++;
-        out[i] = await task(i);
-      }
-    }),
-  );
-  return out;
-}
-
 /** CPU time of the main thread in ms (Linux), or NaN where /proc is not there. */
 function mainThreadCpuMs(): number {
   try {
@@ -83,6 +72,30 @@ function mainThreadCpuMs(): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/** Sends `count` POST /v1/faxes from the load thread; resolves with its timing and the responses. */
+function sendFrom(
+  port: number,
+  key: string,
+  body: string,
+  count: number,
+): Promise<{ ms: number; responses: { status: number; body: string }[] }> {
+  const worker = new Worker(new URL('./lib/http-load-worker.mjs', import.meta.url), {
+    workerData: {
+      port,
+      method: 'POST',
+      path: '/v1/faxes',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body,
+      count,
+      concurrency,
+    },
+  });
+  return new Promise((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
 }
 
 async function benchEngine(databaseUrl?: string) {
@@ -122,12 +135,11 @@ async function benchEngine(databaseUrl?: string) {
   const ids: string[] = [];
   for (const [kind, body] of Object.entries(payloads)) {
     // Warm-up, not timed: the JIT compiles the request path during the first few hundred sends.
-    await pool(warmUp, concurrency, () => call(port, 'POST', '/v1/faxes', key, body));
+    await sendFrom(port, key, body, warmUp);
     const cpu0 = process.cpuUsage();
     const main0 = mainThreadCpuMs();
-    const t0 = performance.now();
-    const responses = await pool(sends, concurrency, () => call(port, 'POST', '/v1/faxes', key, body));
-    const seconds = (performance.now() - t0) / 1000;
+    const { ms, responses } = await sendFrom(port, key, body, sends);
+    const seconds = ms / 1000;
     const cpu = process.cpuUsage(cpu0);
     const accepted = responses.filter((r) => r.status === 202);
     if (accepted.length !== sends)

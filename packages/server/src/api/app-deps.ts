@@ -12,7 +12,10 @@ export interface AppDeps {
   readonly database: Database;
   readonly blobs: BlobStore;
   readonly inspector: DocumentInspector;
-  readonly config: Pick<Config, 'dataDir' | 'limits' | 'loopbackRange' | 'lines' | 'webhookAllowNets'>;
+  readonly config: Pick<
+    Config,
+    'dataDir' | 'limits' | 'loopbackRange' | 'lines' | 'webhookAllowNets' | 'fetchAllowNets'
+  >;
   readonly metrics?: ApiMetrics;
   /** Called after a fax was queued, e.g. to wake an in-process worker. */
   readonly onFaxQueued?: () => void;

@@ -23,6 +23,18 @@ export const ERROR_CATALOGUE = {
       'The webhook URL resolves to a private, loopback or link-local address, which webhooks may not reach. ' +
       'To allow it, add its network to FAXWIRE_WEBHOOK_ALLOW_NETS (comma-separated CIDRs, e.g. 10.0.0.0/8) and restart the server.',
   },
+  document_url_invalid: {
+    status: 400,
+    message:
+      'A document URL must be an absolute http:// or https:// URL without a user name or password, ' +
+      'e.g. https://example.com/invoice.pdf.',
+  },
+  document_url_forbidden: {
+    status: 400,
+    message:
+      'The document URL points at a private, loopback or link-local address, which the server may not fetch from. ' +
+      'Use a publicly reachable URL, or add its network to FAXWIRE_FETCH_ALLOW_NETS (comma-separated CIDRs) and restart the server.',
+  },
   unauthorized: { status: 401, message: 'A valid API key is required: Authorization: Bearer fw_…' },
   forbidden: { status: 403, message: 'This API key may not do that.' },
   not_found: { status: 404, message: 'Not found.' },
@@ -43,6 +55,15 @@ export const ERROR_CATALOGUE = {
   payload_too_large: { status: 413, message: 'The request body is too large.' },
   document_too_large: { status: 413, message: 'A document is larger than allowed.' },
   unsupported_media_type: { status: 415, message: 'This content type is not supported.' },
+  document_fetch_failed: {
+    status: 422,
+    message:
+      'The document could not be fetched from its URL; check that the URL is right and publicly reachable.',
+  },
+  document_fetch_timeout: {
+    status: 422,
+    message: 'Fetching the document from its URL took too long; use a faster server or send the file itself.',
+  },
   rate_limited: { status: 429, message: 'Too many requests; retry later.' },
   internal_error: { status: 500, message: 'Internal error.' },
   service_unavailable: { status: 503, message: 'The service is shutting down or overloaded; retry later.' },

@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { faxMediaPrefix } from '../domain/media-keys.ts';
+import { BlobNotFoundError, readBlob } from '../store/blob-store.ts';
 import { TEST_ENGINES } from '../store/test-databases.ts';
 import { createTestApp, type TestApp, tinyPdf } from './test-app.ts';
 
@@ -121,7 +123,7 @@ for (const engine of TEST_ENGINES) {
       );
       const docs = await db.selectFrom('fax_documents').selectAll().where('fax_id', '=', fax.id).execute();
       const keys: string[] = [];
-      for await (const key of t.deps.blobs.list(`faxes/${fax.id}/`)) keys.push(key);
+      for await (const key of t.deps.blobs.list(faxMediaPrefix(fax.id))) keys.push(key);
       assert.deepEqual(keys, [docs[0]!.blob_key]);
     });
 
@@ -236,6 +238,40 @@ for (const engine of TEST_ENGINES) {
       );
       assert.ok(results.every((r) => r.statusCode === 202));
       assert.equal(new Set(results.map((r) => r.json().id)).size, 1);
+    });
+
+    it('refuses a header text outside printable ASCII, JSON or multipart, saying what is allowed', async () => {
+      const before = queued;
+      const file = { name: 'a.pdf', type: 'application/pdf', data: tinyPdf() };
+      const base = { to: '+14155550199', from: t.numbers[0]! };
+      const form = multipart({ ...base, headerText: 'Müller' }, [file]);
+      const responses = [
+        ...(await Promise.all(
+          ['Zürich', 'ACME\tCorp', 'line\nbreak', 'fax \u{1f4e0}'].map((h) =>
+            send({ ...valid(), headerText: h }),
+          ),
+        )),
+        await t.app.inject({
+          method: 'POST',
+          url: '/v1/faxes',
+          headers: { ...t.auth, 'content-type': form.contentType },
+          payload: form.payload,
+        }),
+      ];
+      for (const res of responses) {
+        const error = errorOf(res) as ReturnType<typeof errorOf> & { message: string };
+        assert.deepEqual(
+          [res.statusCode, error.code, error.details.field, error.details.reason],
+          [400, 'validation_failed', 'headerText', 'pattern'],
+        );
+        assert.match(error.message, /printable ASCII.*A–Z.*digits.*spaces/);
+      }
+      assert.equal(queued, before);
+      const ok = await send({
+        ...valid(),
+        headerText: "ACME Corp. #7 (Tel: +1-415) ~ok [a/b] {c} 100% 'q'",
+      });
+      assert.equal(ok.statusCode, 202);
     });
 
     it('refuses invalid requests with the catalogue codes', async () => {
@@ -482,14 +518,18 @@ for (const engine of TEST_ENGINES) {
       const active = await t.app.inject({ method: 'DELETE', url: `/v1/faxes/${fax.id}`, headers: t.auth });
       assert.deepEqual([active.statusCode, errorOf(active).code], [409, 'fax_in_progress']);
       await t.app.inject({ method: 'POST', url: `/v1/faxes/${fax.id}/cancel`, headers: t.auth });
+      const stored: string[] = [];
+      for await (const key of t.deps.blobs.list(faxMediaPrefix(fax.id))) stored.push(key);
+      assert.equal(stored.length, 1);
       const res = await t.app.inject({ method: 'DELETE', url: `/v1/faxes/${fax.id}`, headers: t.auth });
       assert.equal(res.statusCode, 200);
       const tomb = res.json();
       assert.ok(tomb.deletedAt);
       assert.deepEqual([tomb.metadata, tomb.headerText, tomb.to], [{}, null, fax.to]);
       const keys: string[] = [];
-      for await (const key of t.deps.blobs.list(`faxes/${fax.id}/`)) keys.push(key);
+      for await (const key of t.deps.blobs.list(faxMediaPrefix(fax.id))) keys.push(key);
       assert.deepEqual(keys, []);
+      await assert.rejects(readBlob(t.deps.blobs, stored[0]!), BlobNotFoundError);
       const get = await t.app.inject({ method: 'GET', url: `/v1/faxes/${fax.id}`, headers: t.auth });
       assert.ok(get.json().deletedAt);
       const twice = await t.app.inject({ method: 'DELETE', url: `/v1/faxes/${fax.id}`, headers: t.auth });

@@ -10,14 +10,28 @@ import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { cancelFax } from '../domain/cancel-fax.ts';
-import { createOutboundFax, loadFax, type StagedDocument } from '../domain/create-outbound-fax.ts';
+import {
+  createOutboundFax,
+  loadFax,
+  replayIdempotent,
+  type StagedDocument,
+} from '../domain/create-outbound-fax.ts';
 import { deleteFax } from '../domain/delete-fax.ts';
 import { listFaxes } from '../domain/list-faxes.ts';
 import { resendFax } from '../domain/resend-fax.ts';
+import { MAX_URL_LENGTH } from '../net/fetch-document-url.ts';
+import { OutboundAddressPolicy } from '../net/outbound-address-policy.ts';
 import type { AppDeps } from './app-deps.ts';
 import { authenticate, authOf } from './authenticate.ts';
 import { ApiError } from './errors.ts';
-import { readJsonFaxRequest, readMultipartFaxRequest } from './read-fax-request.ts';
+import {
+  checkDocumentEntries,
+  DOCUMENT_URL_FIELD,
+  type DocumentFetching,
+  jsonBodyHash,
+  readJsonFaxRequest,
+  readMultipartFaxRequest,
+} from './read-fax-request.ts';
 import {
   type CreateFaxBody,
   createFaxBody,
@@ -48,6 +62,12 @@ export const faxesRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
   });
 
   const CreateFaxBody = createFaxBody(limits.documentsPerFax);
+  const fetching: DocumentFetching = {
+    policy: new OutboundAddressPolicy(config.fetchAllowNets),
+    tmpDir: join(config.dataDir, 'tmp'),
+    connectTimeoutMs: limits.documentFetchConnectTimeoutMs,
+    timeoutMs: limits.documentFetchTimeoutMs,
+  };
 
   app.post(
     '/v1/faxes',
@@ -56,8 +76,9 @@ export const faxesRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
       schema: {
         summary: 'Send a fax',
         description:
-          'JSON with base64 documents, or multipart/form-data with file parts and the same fields ' +
-          '(cover, retries and metadata as JSON text). Idempotency-Key: the same key and body return the same fax.',
+          'JSON with documents in base64 or as URLs the server fetches, or multipart/form-data with file parts ' +
+          `(or \`${DOCUMENT_URL_FIELD}\` fields) and the same fields (cover, retries and metadata as JSON text). ` +
+          'Idempotency-Key: the same key and body return the same fax.',
         tags: ['faxes'],
         headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
         body: {
@@ -71,6 +92,10 @@ export const faxesRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
                   file: Type.Unsafe<unknown>({
                     type: 'string',
                     contentMediaType: 'application/octet-stream',
+                  }),
+                  [DOCUMENT_URL_FIELD]: Type.String({
+                    maxLength: MAX_URL_LENGTH,
+                    description: 'A document to fetch from this http(s) URL; repeat for several',
                   }),
                 }),
               ),
@@ -92,6 +117,7 @@ export const faxesRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
             contentType: type,
           });
         }
+        checkDocumentEntries(request.body);
       },
     },
     async (request, reply) => {
@@ -103,13 +129,22 @@ export const faxesRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
           field: 'idempotency-key',
         });
       }
+      // A retry must not depend on a URL still serving its document (a pre-signed URL may have expired).
+      const body = request.body as CreateFaxBody;
+      if (key !== undefined && !request.isMultipart() && body.documents.some((d) => 'url' in d)) {
+        const replay = await replayIdempotent(database.db, accountId, key, jsonBodyHash(body));
+        if (replay) {
+          reply.header('idempotent-replayed', 'true');
+          return reply.code(202).send(faxView(replay.fax, replay.documents));
+        }
+      }
       const readLimits = {
         documentMaxBytes: limits.documentMaxBytes,
         documentsPerFax: limits.documentsPerFax,
       };
       const parsed = request.isMultipart()
-        ? await readMultipartFaxRequest(request, readLimits, join(config.dataDir, 'tmp'))
-        : readJsonFaxRequest(request.body as CreateFaxBody, readLimits);
+        ? await readMultipartFaxRequest(request, readLimits, fetching)
+        : await readJsonFaxRequest(body, readLimits, fetching);
       const { options, documents } = parsed;
       if (documents.length === 0 && !options.cover) {
         throw new ApiError('validation_failed', 'A fax needs at least one document or a cover page.', {

@@ -1,8 +1,10 @@
 /**
  * @module api/read-fax-request
- * A new fax arrives as JSON (documents in base64) or as multipart/form-data (documents as file parts,
- * streamed to disk under the size limit, options as fields). Both become the same request: the fax
- * options, the documents' bytes, and a hash of the whole body for Idempotency-Key checks.
+ * A new fax arrives as JSON (documents in base64, or as URLs) or as multipart/form-data (documents as file
+ * parts, streamed to disk under the size limit, or as `documentUrl` fields; options as fields). Both become
+ * the same request: the fax options, the documents' bytes, and a hash of the whole body for Idempotency-Key
+ * checks. A document given by URL is fetched here (net/fetch-document-url.ts), before anything is stored,
+ * and the hash covers the URL as asked, not what it served.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -14,8 +16,16 @@ import type { FastifyRequest } from 'fastify';
 import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
 import type { DocumentToInspect } from '../domain/document-inspector.ts';
+import { checkDocumentUrl, type FetchedDocument, fetchDocumentUrl } from '../net/fetch-document-url.ts';
+import type { OutboundAddressPolicy } from '../net/outbound-address-policy.ts';
 import { ApiError } from './errors.ts';
-import { type CreateFaxBody, FaxOptions, type FaxOptionsBody } from './schemas.ts';
+import {
+  type CreateFaxBody,
+  DocumentContentInput,
+  DocumentUrlInput,
+  FaxOptions,
+  type FaxOptionsBody,
+} from './schemas.ts';
 import { validationError } from './to-api-error.ts';
 
 export interface FaxRequest {
@@ -29,29 +39,92 @@ export interface ReadLimits {
   readonly documentsPerFax: number;
 }
 
+/** How documents given by URL are fetched. */
+export interface DocumentFetching {
+  readonly policy: OutboundAddressPolicy;
+  /** Where fetched bodies wait while they are inspected. */
+  readonly tmpDir: string;
+  readonly connectTimeoutMs: number;
+  readonly timeoutMs: number;
+}
+
+type ContentEntry = { content: string; contentType?: string; filename?: string };
+
+let documentForms: { content: ReturnType<typeof Compile>; url: ReturnType<typeof Compile> } | undefined;
+
+/**
+ * Runs before schema validation on a JSON body: decides which form each `documents` entry is in and
+ * checks it against that form alone. Validating the union instead would report the first form's
+ * complaint — "unknown field url" for an entry whose URL is merely too long.
+ * @throws ApiError validation_failed naming the entry and the field
+ */
+export function checkDocumentEntries(body: unknown): void {
+  const documents =
+    typeof body === 'object' && body !== null ? (body as { documents?: unknown }).documents : null;
+  if (!Array.isArray(documents)) return;
+  documentForms ??= { content: Compile(DocumentContentInput), url: Compile(DocumentUrlInput) };
+  for (const [i, entry] of documents.entries()) {
+    // Not an object at all: the schema says so in its own words.
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) continue;
+    const field = `documents[${i}]`;
+    const hasUrl = Object.hasOwn(entry, 'url');
+    const hasContent = Object.hasOwn(entry, 'content');
+    if (hasUrl && hasContent) {
+      throw new ApiError(
+        'validation_failed',
+        `\`${field}\` has both \`content\` and \`url\`; give one: the file in base64 as \`content\`, or a \`url\` to fetch it from.`,
+        { location: 'body', field, reason: 'one_of' },
+      );
+    }
+    if (!hasUrl && !hasContent) {
+      throw new ApiError(
+        'validation_failed',
+        `\`${field}\` needs \`content\` (the file in base64) or \`url\` (where to fetch it from).`,
+        { location: 'body', field, reason: 'required' },
+      );
+    }
+    if (hasUrl && Object.hasOwn(entry, 'contentType')) {
+      throw new ApiError(
+        'validation_failed',
+        `\`${field}.contentType\` goes only with \`content\`; for a \`url\` the document's own bytes decide its type. Remove it.`,
+        { location: 'body', field: `${field}.contentType`, reason: 'unknown_field' },
+      );
+    }
+    const [form, schema] = hasUrl
+      ? [documentForms.url, DocumentUrlInput]
+      : [documentForms.content, DocumentContentInput];
+    if (!form.Check(entry)) {
+      const issues = [...Value.Errors(schema, entry)].map((issue) =>
+        normaliseIssue({ ...issue, instancePath: `/documents/${i}${issue.instancePath}` }),
+      );
+      const useful = issues.filter((issue) => issue.keyword !== 'boolean');
+      throw validationError(useful.length > 0 ? useful : issues, 'body');
+    }
+  }
+}
+
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-export function readJsonFaxRequest(body: CreateFaxBody, limits: ReadLimits): FaxRequest {
-  const documents = body.documents.map((d, i) => {
-    const content = d.content.replace(/\s+/g, '');
-    if (content.length % 4 === 1 || !BASE64.test(content)) {
-      throw new ApiError('invalid_document', 'The document content is not valid base64.', {
-        document: i,
-        field: `documents[${i}].content`,
-      });
+export async function readJsonFaxRequest(
+  body: CreateFaxBody,
+  limits: ReadLimits,
+  fetching: DocumentFetching,
+): Promise<FaxRequest> {
+  // Every entry is checked before any is fetched, so a bad entry costs no network time.
+  const urls: { document: number; url: string }[] = [];
+  const inline = body.documents.map((entry, i) => {
+    if ('url' in entry) {
+      checkUrlEntry(entry.url, i, fetching.policy, `documents[${i}].url`);
+      urls.push({ document: i, url: entry.url });
+      return null;
     }
-    // Checked before decoding, so an oversized document never costs its memory.
-    if (
-      Math.floor((content.length * 3) / 4) - (content.match(/=+$/)?.[0].length ?? 0) >
-      limits.documentMaxBytes
-    ) {
-      throw new ApiError('document_too_large', undefined, { document: i, maxBytes: limits.documentMaxBytes });
-    }
-    return {
-      bytes: Buffer.from(content, 'base64'),
-      contentType: d.contentType,
-      filename: d.filename ?? null,
-    };
+    return decodeContent(entry, i, limits);
+  });
+  const fetched = await fetchUrlDocuments(urls, limits, fetching, (i) => `documents[${i}].url`);
+  const documents = body.documents.map((entry, i): DocumentToInspect => {
+    const fromUrl = fetched.get(i);
+    if (fromUrl) return { ...fromUrl, filename: entry.filename ?? fromUrl.filename };
+    return inline[i]!;
   });
   const { documents: _documents, ...options } = body;
   let bodyHash: string | undefined;
@@ -60,10 +133,102 @@ export function readJsonFaxRequest(body: CreateFaxBody, limits: ReadLimits): Fax
     documents,
     // Only an Idempotency-Key needs it, and serialising a large body again is not free.
     get bodyHash() {
-      bodyHash ??= createHash('sha256').update(JSON.stringify(body)).digest('hex');
+      bodyHash ??= jsonBodyHash(body);
       return bodyHash;
     },
   };
+}
+
+/** What an Idempotency-Key is bound to for a JSON body: the body as asked (URLs, not what they serve). */
+export function jsonBodyHash(body: CreateFaxBody): string {
+  return createHash('sha256').update(JSON.stringify(body)).digest('hex');
+}
+
+/** The `=` that end a base64 text (at most two once BASE64 passed); looks at the end only. */
+function padding(content: string): number {
+  return content.endsWith('==') ? 2 : content.endsWith('=') ? 1 : 0;
+}
+
+function decodeContent(d: ContentEntry, i: number, limits: ReadLimits): DocumentToInspect {
+  const content = /\s/.test(d.content) ? d.content.replace(/\s+/g, '') : d.content;
+  if (content.length % 4 === 1 || !BASE64.test(content)) {
+    throw new ApiError('invalid_document', 'The document content is not valid base64.', {
+      document: i,
+      field: `documents[${i}].content`,
+    });
+  }
+  // Checked before decoding, so an oversized document never costs its memory.
+  if (Math.floor((content.length * 3) / 4) - padding(content) > limits.documentMaxBytes) {
+    throw new ApiError('document_too_large', undefined, { document: i, maxBytes: limits.documentMaxBytes });
+  }
+  return {
+    bytes: Buffer.from(content, 'base64'),
+    contentType: d.contentType,
+    filename: d.filename ?? null,
+  };
+}
+
+/** The checks a URL passes without the network; an error names the document it belongs to. */
+function checkUrlEntry(url: string, document: number, policy: OutboundAddressPolicy, field: string): void {
+  try {
+    checkDocumentUrl(url, policy);
+  } catch (error) {
+    throw forDocument(error, document, field);
+  }
+}
+
+function forDocument(error: unknown, document: number, field: string): unknown {
+  if (!(error instanceof ApiError)) return error;
+  return new ApiError(error.code, error.message, { document, field, ...error.details });
+}
+
+/**
+ * Fetches the documents given by URL, all at once. The first failure (in document order) stops the
+ * others; either way no fetched file outlives this call: the bytes are read back for inspection,
+ * which needs them whole, as it does for uploaded files.
+ */
+async function fetchUrlDocuments(
+  urls: readonly { document: number; url: string }[],
+  limits: ReadLimits,
+  fetching: DocumentFetching,
+  fieldOf: (document: number) => string,
+): Promise<Map<number, DocumentToInspect>> {
+  const result = new Map<number, DocumentToInspect>();
+  if (urls.length === 0) return result;
+  const stop = new AbortController();
+  const settled = await Promise.allSettled(
+    urls.map(({ document, url }) =>
+      fetchDocumentUrl(url, {
+        policy: fetching.policy,
+        tmpDir: fetching.tmpDir,
+        maxBytes: limits.documentMaxBytes,
+        connectTimeoutMs: fetching.connectTimeoutMs,
+        timeoutMs: fetching.timeoutMs,
+        signal: stop.signal,
+      }).catch((error: unknown) => {
+        stop.abort();
+        throw forDocument(error, document, fieldOf(document));
+      }),
+    ),
+  );
+  const files = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  try {
+    // Aborted fetches reject with the abort's reason, not an ApiError; the cause is among the others.
+    const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
+    const cause = failures.find((f) => f instanceof ApiError) ?? failures[0];
+    if (failures.length > 0) throw cause;
+    for (const [k, { document }] of urls.entries()) {
+      const file = (settled[k] as PromiseFulfilledResult<FetchedDocument>).value;
+      result.set(document, {
+        bytes: await readFile(file.path),
+        contentType: file.contentType,
+        filename: file.filename,
+      });
+    }
+    return result;
+  } finally {
+    for (const f of files) await rm(f.path, { force: true });
+  }
 }
 
 const JSON_FIELDS = new Set(['cover', 'retries', 'metadata']);
@@ -71,23 +236,38 @@ const JSON_FIELDS = new Set(['cover', 'retries', 'metadata']);
 /** Compiled once: interpreting the schema on every request costs more than the check itself. */
 let faxOptions: ReturnType<typeof Compile<typeof FaxOptions>> | undefined;
 
-/** Multipart: fields hold the options (objects as JSON text), each file part is a document. */
+/** The multipart field that names a document by URL; repeat it for several, in document order with the files. */
+export const DOCUMENT_URL_FIELD = 'documentUrl';
+
+/**
+ * Multipart: fields hold the options (objects as JSON text); each file part, and each `documentUrl`
+ * field, is a document, in the order they come.
+ */
 export async function readMultipartFaxRequest(
   request: FastifyRequest,
   limits: ReadLimits,
-  tmpDir: string,
+  fetching: DocumentFetching,
 ): Promise<FaxRequest> {
+  const tmpDir = fetching.tmpDir;
   await mkdir(tmpDir, { recursive: true });
   const fields: Record<string, unknown> = {};
   const files: { path: string; sha256: string; contentType: string; filename: string | null }[] = [];
+  const entries: ({ file: (typeof files)[number] } | { url: string })[] = [];
   const hash = createHash('sha256');
   try {
     for await (const part of request.parts()) {
-      if (part.type === 'file') {
-        if (files.length >= limits.documentsPerFax) {
-          part.file.resume();
-          throw new ApiError('too_many_documents', undefined, { max: limits.documentsPerFax });
-        }
+      if (
+        (part.type === 'file' || part.fieldname === DOCUMENT_URL_FIELD) &&
+        entries.length >= limits.documentsPerFax
+      ) {
+        if (part.type === 'file') part.file.resume();
+        throw new ApiError('too_many_documents', undefined, { max: limits.documentsPerFax });
+      }
+      if (part.type === 'field' && part.fieldname === DOCUMENT_URL_FIELD) {
+        const url = String(part.value);
+        checkUrlEntry(url, entries.length, fetching.policy, DOCUMENT_URL_FIELD);
+        entries.push({ url });
+      } else if (part.type === 'file') {
         const path = join(tmpDir, `upload-${randomBytes(12).toString('hex')}`);
         const fileHash = createHash('sha256');
         await pipeline(
@@ -101,9 +281,10 @@ export async function readMultipartFaxRequest(
           createWriteStream(path, { mode: 0o600 }),
         );
         files.push({ path, sha256: '', contentType: part.mimetype, filename: part.filename || null });
+        entries.push({ file: files.at(-1)! });
         if (part.file.truncated) {
           throw new ApiError('document_too_large', undefined, {
-            document: files.length - 1,
+            document: entries.length - 1,
             maxBytes: limits.documentMaxBytes,
           });
         }
@@ -135,8 +316,21 @@ export async function readMultipartFaxRequest(
     }
     const names = Object.keys(fields).sort();
     hash.update(JSON.stringify(names.map((n) => [n, fields[n]])));
+    const fetched = await fetchUrlDocuments(
+      entries.flatMap((e, document) => ('url' in e ? [{ document, url: e.url }] : [])),
+      limits,
+      fetching,
+      () => DOCUMENT_URL_FIELD,
+    );
     const documents: DocumentToInspect[] = [];
-    for (const f of files) {
+    for (const [i, e] of entries.entries()) {
+      if ('url' in e) {
+        // What was asked, not what it served: the URL's content may change between two tries.
+        hash.update(`url:${e.url}`);
+        documents.push(fetched.get(i)!);
+        continue;
+      }
+      const f = e.file;
       hash.update(f.sha256);
       documents.push({ bytes: await readFile(f.path), contentType: f.contentType, filename: f.filename });
     }

@@ -7,6 +7,7 @@
 import { type Static, Type } from 'typebox';
 import { E164_PATTERN } from '../domain/e164.ts';
 import { FAX_STATUSES } from '../domain/fax-status.ts';
+import { MAX_URL_LENGTH } from '../net/fetch-document-url.ts';
 
 const closed = { additionalProperties: false } as const;
 const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
@@ -100,14 +101,47 @@ export const Fax = Type.Object({
 });
 export type FaxView = Static<typeof Fax>;
 
-export const DocumentInput = Type.Object(
+export const DocumentContentInput = Type.Object(
   {
     content: Type.String({ minLength: 1, description: 'The file, base64-encoded' }),
     contentType: Type.Optional(Type.String({ maxLength: 100, description: 'A hint; the content decides' })),
     filename: Type.Optional(Type.String({ maxLength: 255 })),
   },
-  closed,
+  { ...closed, title: 'DocumentContent' },
 );
+
+export const DocumentUrlInput = Type.Object(
+  {
+    url: Type.String({
+      minLength: 1,
+      maxLength: MAX_URL_LENGTH,
+      description:
+        'An http or https URL the server fetches the file from before accepting the fax. It must reach a public ' +
+        'address (private networks only if FAXWIRE_FETCH_ALLOW_NETS allows them); redirects are followed up to 5 times.',
+    }),
+    filename: Type.Optional(
+      Type.String({ maxLength: 255, description: "Defaults to the URL path's last segment" }),
+    ),
+  },
+  { ...closed, title: 'DocumentUrl' },
+);
+
+/** One document of a new fax: its bytes inline, or where to fetch them — one form or the other, not both. */
+export const DocumentInput = Type.Union([DocumentContentInput, DocumentUrlInput], {
+  description: 'Either `content` (base64, with an optional `contentType`) or `url`, not both',
+});
+
+/** What a header text may hold: the header line's font draws printable ASCII only. */
+export const HEADER_TEXT_RULE =
+  '`headerText` may hold only printable ASCII: letters A–Z and a–z, digits, spaces and ' +
+  '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~ (no accented letters, tabs or line breaks).';
+export const HeaderText = Type.String({
+  maxLength: 50,
+  pattern: '^[ -~]*$',
+  description:
+    'Printed, when given, as the header line at the top of every page sent: the time of the attempt (UTC), ' +
+    'this text, the from and to numbers and the page number. At most 50 printable ASCII characters.',
+});
 
 /** Every option of a new fax except the documents, shared by the JSON and multipart forms. */
 export const faxOptionProperties = {
@@ -115,7 +149,7 @@ export const faxOptionProperties = {
   from: PhoneNumber,
   resolution: Type.Optional(Resolution),
   priority: Type.Optional(Priority),
-  headerText: Type.Optional(Type.String({ maxLength: 50, description: 'Printed at the top of each page' })),
+  headerText: Type.Optional(HeaderText),
   cover: Type.Optional(Cover),
   retries: Type.Optional(Retries),
   sendAt: Type.Optional(Timestamp),

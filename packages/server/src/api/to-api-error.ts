@@ -7,6 +7,7 @@
  */
 import { DocumentRejection } from '../domain/document-inspector.ts';
 import { ApiError, type ErrorCode } from './errors.ts';
+import { HEADER_TEXT_RULE } from './schemas.ts';
 
 interface FastifyValidationIssue {
   instancePath: string;
@@ -84,6 +85,9 @@ export function validationError(issues: readonly FastifyValidationIssue[], locat
       location,
       field,
     });
+  }
+  if (last === 'headerText' && issue.keyword === 'pattern') {
+    return new ApiError('validation_failed', HEADER_TEXT_RULE, { location, field, reason: 'pattern' });
   }
   if (field === 'documents' && issue.keyword === 'maxItems') {
     return new ApiError('too_many_documents', undefined, { location, field, max: issue.params.limit });

@@ -1,11 +1,13 @@
 /**
  * @module api/webhooks-routes.test
  * /v1/webhooks through inject(), on every database engine: endpoint CRUD and validation, the SSRF
- * refusal at create time (literal and DNS names, and how to allow them), secret rotation, and — with a
+ * refusal at create time (literal and DNS names, and how to allow them), secret rotation, Ed25519 (`v1a`)
+ * signing that shows only the public key, and — with a
  * real dispatcher and receiver — a test event, a fax event through the filters, the delivery log with
  * its attempts, and a manual redelivery under the same webhook-id.
  */
 import assert from 'node:assert/strict';
+import { createPublicKey, verify } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { Webhook } from 'standardwebhooks';
@@ -174,6 +176,62 @@ for (const engine of TEST_ENGINES) {
       const day = Date.parse(plain.json().previousSecretExpiresAt) - Date.now();
       assert.ok(Math.abs(day - 86_400_000) < 60_000);
       await call(app, 'DELETE', `/v1/webhooks/${endpoint.id}`);
+    });
+
+    it('signs with Ed25519 on request: only the public key is shown, and deliveries verify with it', async () => {
+      const refused = await call(app, 'POST', '/v1/webhooks', { url: receiver.url, signing: 'rsa' });
+      assert.equal(errorOf(refused).code, 'validation_failed');
+      const created = await call(app, 'POST', '/v1/webhooks', {
+        url: `${receiver.url}/ed`,
+        signing: 'ed25519',
+      });
+      assert.equal(created.statusCode, 201);
+      const endpoint = created.json();
+      assert.equal(endpoint.signing, 'ed25519');
+      assert.match(endpoint.publicKey, /^whpk_[A-Za-z0-9+/]{43}=$/);
+      assert.equal(endpoint.secret, endpoint.publicKey, 'receivers get the key they verify with');
+      const shown = [
+        created.body,
+        (await call(app, 'GET', `/v1/webhooks/${endpoint.id}`)).body,
+        (await call(app, 'GET', `/v1/webhooks/${endpoint.id}/secret`)).body,
+        (await call(app, 'GET', '/v1/webhooks')).body,
+      ];
+      assert.ok(!shown.some((b) => b.includes('whsk_')), 'the signing key never leaves the server');
+      assert.equal(
+        (await call(app, 'GET', `/v1/webhooks/${endpoint.id}/secret`)).json().secret,
+        endpoint.publicKey,
+      );
+
+      receiver.answer = () => ({ status: 204 });
+      const test = await call(app, 'POST', `/v1/webhooks/${endpoint.id}/test`);
+      assert.equal(test.statusCode, 202);
+      await until('the signed test event', () => receiver.received.some((r) => r.path.endsWith('/ed')));
+      const got = receiver.received.find((r) => r.path.endsWith('/ed'))!;
+      // As a receiver would check it, from the spec: Ed25519 over `id.timestamp.body`, `v1a,<base64>`.
+      const key = createPublicKey({
+        key: {
+          kty: 'OKP',
+          crv: 'Ed25519',
+          x: Buffer.from(endpoint.publicKey.slice(5), 'base64').toString('base64url'),
+        },
+        format: 'jwk',
+      });
+      const content = Buffer.from(
+        `${got.headers['webhook-id']}.${got.headers['webhook-timestamp']}.${got.body}`,
+      );
+      const signatures = String(got.headers['webhook-signature']).split(' ');
+      assert.ok(signatures.every((s) => s.startsWith('v1a,')));
+      assert.ok(signatures.some((s) => verify(null, content, key, Buffer.from(s.slice(4), 'base64'))));
+
+      const rotated = (await call(app, 'POST', `/v1/webhooks/${endpoint.id}/secret/rotate`)).json();
+      assert.equal(rotated.signing, 'ed25519', 'a rotation keeps the scheme');
+      assert.match(rotated.secret, /^whpk_/);
+      assert.notEqual(rotated.publicKey, endpoint.publicKey);
+      const hmac = (await call(app, 'POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/h' })).json();
+      assert.deepEqual([hmac.signing, hmac.publicKey], ['hmac-sha256', null]);
+      await call(app, 'DELETE', `/v1/webhooks/${endpoint.id}`);
+      await call(app, 'DELETE', `/v1/webhooks/${hmac.id}`);
+      receiver.received.splice(0);
     });
 
     it('sends a test event and a fax event, logs every attempt, and redelivers under the same webhook-id', async () => {

@@ -1,6 +1,7 @@
 /**
  * @module api/webhooks-routes
- * /v1/webhooks: endpoints (create → `whsec_…` secret, list, get, change, delete), secret rotation,
+ * /v1/webhooks: endpoints (create → `whsec_…` secret, or with `signing: "ed25519"` a `whpk_…` public
+ * key for `v1a` signatures; list, get, change, delete), secret rotation,
  * the delivery log with every attempt, manual redelivery and a test event. A URL is refused when it
  * reaches a private, loopback or link-local address not allowed by FAXWIRE_WEBHOOK_ALLOW_NETS.
  */
@@ -19,6 +20,7 @@ import {
   updateWebhookEndpoint,
 } from '../webhooks/webhook-endpoints.ts';
 import { isWebhookEventType, WEBHOOK_EVENT_TYPES } from '../webhooks/webhook-event-types.ts';
+import { webhookPublicKey, webhookSigningOf } from '../webhooks/webhook-signature.ts';
 import type {
   WebhookAttemptsTable,
   WebhookDeliveriesTable,
@@ -69,12 +71,23 @@ const Endpoint = Type.Object({
   disabledReason: nullable(Type.String({ description: 'manual, gone (HTTP 410) or failing (5 days)' })),
   failingSince: nullable(Timestamp),
   previousSecretExpiresAt: nullable(Timestamp),
+  signing: Type.Union([Type.Literal('hmac-sha256'), Type.Literal('ed25519')], {
+    description: 'hmac-sha256: `v1,…` signatures with the whsec_ secret; ed25519: `v1a,…` signatures',
+  }),
+  publicKey: nullable(
+    Type.String({ description: 'ed25519 endpoints: whpk_…, the public key that verifies `v1a` signatures' }),
+  ),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
-const EndpointWithSecret = Type.Object({
-  ...Endpoint.properties,
-  secret: Type.String({ description: 'whsec_…; verify signatures with it (Standard Webhooks)' }),
+const VerificationKey = Type.String({
+  description:
+    'What receivers verify signatures with (Standard Webhooks): the whsec_… secret, or for ed25519 ' +
+    'endpoints the whpk_… public key (their signing key never leaves the server)',
+});
+const EndpointWithSecret = Type.Object({ ...Endpoint.properties, secret: VerificationKey });
+const Signing = Type.Union([Type.Literal('hmac-sha256'), Type.Literal('ed25519')], {
+  description: 'How deliveries are signed, fixed at creation; default hmac-sha256',
 });
 const CreateBody = Type.Object(
   {
@@ -83,6 +96,7 @@ const CreateBody = Type.Object(
     eventTypes: Type.Optional(EventTypes),
     numbers: Type.Optional(Numbers),
     enabled: Type.Optional(Type.Boolean()),
+    signing: Type.Optional(Signing),
   },
   closed,
 );
@@ -169,9 +183,16 @@ function endpointView(row: WebhookEndpointsTable, now: number) {
     disabledReason: row.disabled_reason,
     failingSince: isoOrNull(row.failing_since),
     previousSecretExpiresAt: overlap ? iso(row.previous_secret_until!) : null,
+    signing: webhookSigningOf(row.secret),
+    publicKey: webhookPublicKey(row.secret),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };
+}
+
+/** The key a receiver verifies with: the shared secret, or an Ed25519 endpoint's public key. */
+function verificationKey(row: WebhookEndpointsTable): string {
+  return webhookPublicKey(row.secret) ?? row.secret;
 }
 
 function deliveryView(row: WebhookDeliveriesTable, attempts: readonly WebhookAttemptsTable[]) {
@@ -237,7 +258,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, de
       checkEventTypes(body.eventTypes);
       await checkWebhookUrl(body.url, policy);
       const row = await createWebhookEndpoint(database, authOf(request).accountId, body, now());
-      return reply.code(201).send({ ...endpointView(row, now()), secret: row.secret });
+      return reply.code(201).send({ ...endpointView(row, now()), secret: verificationKey(row) });
     },
   );
 
@@ -333,11 +354,13 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, de
         summary: "Get the endpoint's signing secret",
         tags: ['webhooks'],
         params: IdParams,
-        response: { 200: Type.Object({ secret: Type.String() }), ...errors },
+        response: { 200: Type.Object({ secret: VerificationKey }), ...errors },
       },
     },
     async (request) => ({
-      secret: (await loadWebhookEndpoint(database, authOf(request).accountId, request.params.id)).secret,
+      secret: verificationKey(
+        await loadWebhookEndpoint(database, authOf(request).accountId, request.params.id),
+      ),
     }),
   );
 
@@ -369,7 +392,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, de
         overlapMs,
         now(),
       );
-      return { ...endpointView(row, now()), secret: row.secret };
+      return { ...endpointView(row, now()), secret: verificationKey(row) };
     },
   );
 

@@ -5,7 +5,7 @@
  * written to `<data-dir>/initial-api-key` (mode 0600). SIGINT/SIGTERM shut it down gracefully: stop
  * accepting requests, drain the worker (releasing leases of jobs that do not finish), close the store.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
@@ -21,6 +21,8 @@ import type { DocumentInspector } from '../domain/document-inspector.ts';
 import type { FaxLine } from '../domain/fax-line.ts';
 import { RenderingDocumentInspector } from '../domain/rendering-document-inspector.ts';
 import { createSendFaxHandler } from '../domain/send-fax-job.ts';
+import type { LiveStreamOptions } from '../events/live-event-stream.ts';
+import { startEventBus } from '../events/start-event-bus.ts';
 import type { JobHandler } from '../jobs/worker.ts';
 import { Worker } from '../jobs/worker.ts';
 import { startLines } from '../lines/start-lines.ts';
@@ -29,7 +31,9 @@ import type { BlobStore } from '../store/blob-store.ts';
 import { type Database, openDatabase } from '../store/database.ts';
 import { EncryptedBlobStore } from '../store/encrypted-blob-store.ts';
 import { LocalBlobStore } from '../store/local-blob-store.ts';
-import { WebhookDispatcher } from '../webhooks/webhook-dispatcher.ts';
+import { startStorageSweeps } from '../store/sweep-orphan-blobs.ts';
+import { writePrivateFile } from '../store/write-private-file.ts';
+import { WebhookDispatcher, type WebhookDispatcherOptions } from '../webhooks/webhook-dispatcher.ts';
 
 export interface PlatformOptions {
   /**
@@ -46,6 +50,14 @@ export interface PlatformOptions {
   readonly shutdownGraceMs?: number;
   /** Which addresses webhooks may reach; default from the configuration (FAXWIRE_WEBHOOK_ALLOW_NETS). */
   readonly webhookPolicy?: OutboundAddressPolicy;
+  /** How often live streams and the webhook dispatcher re-read the log unprompted (tests slow it down). */
+  readonly eventPolls?: {
+    readonly streams?: Pick<LiveStreamOptions, 'keepAliveMs'>;
+    readonly webhooks?: Pick<
+      WebhookDispatcherOptions,
+      'pollIntervalMs' | 'recentSweepIntervalMs' | 'fullSweepIntervalMs'
+    >;
+  };
 }
 
 export interface Platform {
@@ -90,13 +102,19 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   const logger = options.logger ?? createLogger(config);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const database = await openDatabase(config.database);
+  // On PostgreSQL other processes may write events too; LISTEN/NOTIFY brings them here at once.
+  const eventBus = await startEventBus(database, config.database, logger);
   const blobs = openBlobStore(config);
 
   let initialKeyPath: string | null = null;
-  const boot = await bootstrapAccount(database, claimableLoopbackRange(config));
+  // The key file is written inside the bootstrap transaction: of processes starting together one bootstraps,
+  // and whenever its account exists, so does the file with its key.
+  const keyPath = join(config.dataDir, INITIAL_KEY_FILE);
+  const boot = await bootstrapAccount(database, claimableLoopbackRange(config), {
+    keep: (b) => writePrivateFile(keyPath, `${b.key}\n`),
+  });
   if (boot) {
-    initialKeyPath = join(config.dataDir, INITIAL_KEY_FILE);
-    writeFileSync(initialKeyPath, `${boot.key}\n`, { mode: 0o600, flag: 'w' });
+    initialKeyPath = keyPath;
     logger.info(
       { accountId: boot.accountId, numbers: boot.numbers.length, keyFile: initialKeyPath },
       'first start: created an account, two loopback numbers and an API key',
@@ -117,6 +135,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   const worker = new Worker({
     database,
     handlers,
+    leaseMs: config.jobLeaseMs,
     logger: logger.child({ component: 'worker' }),
     ...(lines ? { groupConcurrency: lines.groupConcurrency } : {}),
   });
@@ -129,6 +148,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     store: webhookStore,
     policy: webhookPolicy,
     logger: logger.child({ component: 'webhooks' }),
+    ...options.eventPolls?.webhooks,
   });
 
   const inspector = options.inspector ?? new RenderingDocumentInspector();
@@ -143,23 +163,33 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       onFaxQueued: () => worker.notify(),
       isReady: () => ready,
       webhooks: { policy: webhookPolicy, notify: () => webhooks.notify() },
+      ...(options.eventPolls?.streams ? { streams: options.eventPolls.streams } : {}),
     },
     { loggerInstance: logger },
   );
   worker.start();
   webhooks.start();
+  // Blobs and upload files a crash left without a row; the blob store's own scratch directory is `.tmp`.
+  const sweeps = startStorageSweeps({
+    database,
+    blobs,
+    scratchDirectories: [join(config.dataDir, 'tmp'), join(config.dataDir, 'blobs', '.tmp')],
+    logger: logger.child({ component: 'storage-sweep' }),
+  });
 
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
       ready = false;
       await app.close();
+      await sweeps.stop();
       await worker.stop({ graceMs: options.shutdownGraceMs ?? 10_000 });
       await lines?.close();
       await webhooks.stop();
       if (webhookStore !== database) await webhookStore.close();
       await inspector.close?.();
       await closePdfWorkers();
+      await eventBus.close();
       await database.close();
     })();
     return closing;

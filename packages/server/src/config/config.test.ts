@@ -78,6 +78,21 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads the job lease, refusing one too short to renew', () => {
+    assert.equal(loadConfig({}).jobLeaseMs, 30_000);
+    assert.equal(loadConfig({ FAXWIRE_JOB_LEASE_MS: '2500' }).jobLeaseMs, 2500);
+    for (const bad of ['999', '0', '-5000', '1.5s', '3600001']) {
+      assert.throws(
+        () => loadConfig({ FAXWIRE_JOB_LEASE_MS: bad }),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          error.problems.length === 1 &&
+          /^FAXWIRE_JOB_LEASE_MS must be /.test(error.problems[0]!),
+        bad,
+      );
+    }
+  });
+
   it('refuses a reversed or uneven loopback range', () => {
     assert.throws(() => loadConfig({ FAXWIRE_LOOPBACK_NUMBERS: '+15550000009-+15550000000' }), ConfigError);
     assert.throws(() => loadConfig({ FAXWIRE_LOOPBACK_NUMBERS: '+15550000000-+155500000099' }), ConfigError);

@@ -32,6 +32,10 @@ export interface LimitsConfig {
   readonly requestMaxBytes: number;
   /** Requests a second per API key (token bucket; burst is the same figure). 0 turns it off. */
   readonly requestsPerSecond: number;
+  /** A document given by URL: time to resolve and connect to each server it is fetched from. */
+  readonly documentFetchConnectTimeoutMs: number;
+  /** A document given by URL: time for the whole fetch, redirects and body included. */
+  readonly documentFetchTimeoutMs: number;
 }
 
 export interface Config {
@@ -48,6 +52,13 @@ export interface Config {
   readonly blobEncryptionKey: Buffer | null;
   /** Private networks webhooks may reach anyway (FAXWIRE_WEBHOOK_ALLOW_NETS, comma-separated CIDRs). */
   readonly webhookAllowNets: readonly string[];
+  /** Private networks document URLs may point at anyway (FAXWIRE_FETCH_ALLOW_NETS, comma-separated CIDRs). */
+  readonly fetchAllowNets: readonly string[];
+  /**
+   * How long a claimed job stays leased to its worker without a heartbeat (FAXWIRE_JOB_LEASE_MS). A crashed
+   * worker's jobs are taken over once it runs out; workers renew it every third of it.
+   */
+  readonly jobLeaseMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -110,6 +121,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const documentsPerFax = int('FAXWIRE_DOCUMENTS_PER_FAX', 10, 1, 100);
   const pagesPerFax = int('FAXWIRE_PAGES_PER_FAX', 200, 1, 10000);
   const requestsPerSecond = int('FAXWIRE_RATE_LIMIT_PER_SECOND', 100, 0, 1_000_000);
+  const documentFetchConnectTimeoutMs = int('FAXWIRE_FETCH_CONNECT_TIMEOUT_MS', 10_000, 1, 120_000);
+  const documentFetchTimeoutMs = int('FAXWIRE_FETCH_TIMEOUT_MS', 60_000, 1, 600_000);
+  // Below a second the heartbeat (a third of the lease) would race ordinary database latency.
+  const jobLeaseMs = int('FAXWIRE_JOB_LEASE_MS', 30_000, 1000, 3_600_000);
   // base64 costs 4/3; a whole fax's documents must fit, plus room for the other fields.
   const requestMaxBytes = Math.ceil((documentMaxBytes * documentsPerFax * 4) / 3) + 64 * 1024;
 
@@ -122,18 +137,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     else blobEncryptionKey = key;
   }
 
-  const webhookAllowNets: string[] = [];
-  for (const net of (env.FAXWIRE_WEBHOOK_ALLOW_NETS ?? '').split(',').map((s) => s.trim())) {
-    if (net === '') continue;
-    try {
-      // parseCidr reads "10.0.0.0/" as /0 and ignores a second slash; neither is a network anyone means.
-      if (!/^[^/]+(\/[0-9]{1,3})?$/.test(net)) throw new RangeError(`not a CIDR: "${net}"`);
-      parseCidr(net);
-      webhookAllowNets.push(net);
-    } catch (error) {
-      problems.push(`FAXWIRE_WEBHOOK_ALLOW_NETS: ${(error as Error).message}`);
+  const allowNets = (name: string): string[] => {
+    const nets: string[] = [];
+    for (const net of (env[name] ?? '').split(',').map((s) => s.trim())) {
+      if (net === '') continue;
+      try {
+        // parseCidr reads "10.0.0.0/" as /0 and ignores a second slash; neither is a network anyone means.
+        if (!/^[^/]+(\/[0-9]{1,3})?$/.test(net)) throw new RangeError(`not a CIDR: "${net}"`);
+        parseCidr(net);
+        nets.push(net);
+      } catch (error) {
+        problems.push(`${name}: ${(error as Error).message}`);
+      }
     }
-  }
+    return nets;
+  };
+  const webhookAllowNets = allowNets('FAXWIRE_WEBHOOK_ALLOW_NETS');
+  const fetchAllowNets = allowNets('FAXWIRE_FETCH_ALLOW_NETS');
 
   const logLevel = (env.FAXWIRE_LOG_LEVEL || 'info') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel))
@@ -153,9 +173,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pagesPerFax,
       requestMaxBytes,
       requestsPerSecond,
+      documentFetchConnectTimeoutMs,
+      documentFetchTimeoutMs,
     }),
     blobEncryptionKey,
     webhookAllowNets: Object.freeze(webhookAllowNets),
+    fetchAllowNets: Object.freeze(fetchAllowNets),
+    jobLeaseMs,
     logLevel,
   });
 }

@@ -4,6 +4,7 @@
  */
 export type { CoverPage } from './cover-page.ts';
 export { DocumentError, type DocumentErrorCode, isDocumentError } from './document-error.ts';
+export { type HeaderLineFields, headerLineText, stampHeaderLine } from './header-line.ts';
 export { type PageToPngOptions, pageToPng } from './page-to-png.ts';
 export type { PaperChoice, PaperSize } from './paper-size.ts';
 export {

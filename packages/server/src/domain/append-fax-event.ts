@@ -14,6 +14,7 @@ import type { BusEvent, StoredFaxEventType } from '../events/fax-event.ts';
 import { collectEvent } from '../events/write-with-events.ts';
 import type { Db } from '../store/database.ts';
 import { newId } from '../store/new-id.ts';
+import type { FaxesTable } from '../store/schema.ts';
 
 export type FaxEventType = StoredFaxEventType;
 
@@ -38,6 +39,37 @@ export async function appendFaxEvent(
       'metadata_json',
     ])
     .executeTakeFirstOrThrow();
+  return writeEvent(trx, faxId, fax, type, fields, now);
+}
+
+type EventSource = Pick<
+  FaxesTable,
+  'event_seq' | 'status' | 'account_id' | 'direction' | 'from_number' | 'to_number' | 'metadata_json'
+>;
+
+/**
+ * The first event of a fax inserted in this transaction with `event_seq` 1: the row is at hand, so
+ * the fax needs no update to hand out the sequence.
+ */
+export function appendFirstFaxEvent(
+  trx: Db,
+  fax: FaxesTable,
+  type: FaxEventType,
+  fields: Record<string, unknown> = {},
+  now: number = Date.now(),
+): Promise<BusEvent> {
+  if (fax.event_seq !== 1) throw new RangeError('the first event of a fax is its event 1');
+  return writeEvent(trx, fax.id, fax, type, fields, now);
+}
+
+async function writeEvent(
+  trx: Db,
+  faxId: string,
+  fax: EventSource,
+  type: FaxEventType,
+  fields: Record<string, unknown>,
+  now: number,
+): Promise<BusEvent> {
   const account = await trx
     .updateTable('accounts')
     .set((eb) => ({ event_seq: eb('event_seq', '+', 1) }))

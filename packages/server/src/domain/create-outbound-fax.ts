@@ -15,7 +15,8 @@ import type { BlobStore } from '../store/blob-store.ts';
 import type { Database, Db } from '../store/database.ts';
 import { newId } from '../store/new-id.ts';
 import type { FaxDocumentsTable, FaxesTable } from '../store/schema.ts';
-import { appendFaxEvent } from './append-fax-event.ts';
+import { appendFirstFaxEvent } from './append-fax-event.ts';
+import { documentBlobKey } from './media-keys.ts';
 
 export type Resolution = 'standard' | 'fine' | 'superfine';
 export type FaxPriority = 'low' | 'normal' | 'high';
@@ -74,7 +75,8 @@ export async function loadFax(db: Db, accountId: string, faxId: string): Promise
   return { fax, documents };
 }
 
-async function replayIdempotent(
+/** The fax this Idempotency-Key already created, if any; a different body is an idempotency_conflict. */
+export async function replayIdempotent(
   db: Db,
   accountId: string,
   key: string,
@@ -139,18 +141,22 @@ export async function createOutboundFax(
       sha256: d.sha256,
       filename: d.filename,
       page_count: d.pageCount,
-      // Directly under the fax's prefix: one directory per fax is what each new fax costs the disk.
-      blob_key: `faxes/${faxId}/${id}`,
+      blob_key: documentBlobKey(faxId, id),
       created_at: now,
     };
   });
   const written: string[] = [];
   try {
-    for (const [i, d] of documents.entries()) {
-      const key = documentRows[i]!.blob_key!;
-      await blobs.put(key, d.source instanceof Uint8Array ? d.source : createReadStream(d.source.path));
-      written.push(key);
-    }
+    // All at once, and all settled before a failure is acted on, so no put outlives the clean-up.
+    const puts = await Promise.allSettled(
+      documents.map((d, i) => {
+        const key = documentRows[i]!.blob_key!;
+        written.push(key);
+        const source = d.source instanceof Uint8Array ? d.source : createReadStream(d.source.path);
+        return blobs.put(key, source, { fresh: true });
+      }),
+    );
+    for (const put of puts) if (put.status === 'rejected') throw put.reason;
     const pageCount = documents.every((d) => d.pageCount !== null)
       ? documents.reduce((n, d) => n + d.pageCount!, request.cover ? 1 : 0)
       : null;
@@ -182,7 +188,8 @@ export async function createOutboundFax(
       metadata_json: JSON.stringify(request.metadata),
       idempotency_key: idempotency?.key ?? null,
       idempotency_hash: idempotency?.bodyHash ?? null,
-      event_seq: 0,
+      // Its first event, fax.queued, is written with it below.
+      event_seq: 1,
       created_at: now,
       updated_at: now,
       completed_at: null,
@@ -203,9 +210,9 @@ export async function createOutboundFax(
         },
         now,
       );
-      await appendFaxEvent(trx, faxId, 'fax.queued', {}, now);
+      await appendFirstFaxEvent(trx, fax, 'fax.queued', {}, now);
     });
-    return { fax: { ...fax, event_seq: 1 }, documents: documentRows, created: true };
+    return { fax, documents: documentRows, created: true };
   } catch (error) {
     // The bytes go only when the fax surely is not there: a commit whose outcome is unknown (its WAL
     // fsync failed, the connection dropped) may have kept the row that points at them.

@@ -9,6 +9,7 @@ import type { BlobStore } from '../store/blob-store.ts';
 import type { Database } from '../store/database.ts';
 import { type FaxWithDocuments, loadFax } from './create-outbound-fax.ts';
 import { type FaxStatus, isTerminal } from './fax-status.ts';
+import { faxMediaPrefix, legacyFaxPrefix } from './media-keys.ts';
 
 export async function deleteFax(
   deps: { readonly database: Database; readonly blobs: BlobStore },
@@ -22,6 +23,17 @@ export async function deleteFax(
   if (!isTerminal(found.fax.status as FaxStatus)) {
     throw new ApiError('fax_in_progress', undefined, { id: faxId, status: found.fax.status });
   }
+  // The rows name the blobs; the fax's media prefix and the older per-fax prefix catch any a repeated
+  // delete (after a crash between the row update and the blob removal) or an aborted write left.
+  const keys = new Set<string>();
+  for (const d of found.documents) if (d.blob_key) keys.add(d.blob_key);
+  const pages = await database.db
+    .selectFrom('fax_pages')
+    .select('blob_key')
+    .where('fax_id', '=', faxId)
+    .where('blob_key', 'is not', null)
+    .execute();
+  for (const p of pages) keys.add(p.blob_key!);
   if (found.fax.deleted_at === null) {
     // The row first, then the bytes: a crash in between leaves orphan blobs, never a live fax without media.
     await database.writeTransaction(async (trx) => {
@@ -39,8 +51,9 @@ export async function deleteFax(
       await scrubFaxEvents(trx, faxId);
     });
   }
-  const keys: string[] = [];
-  for await (const key of blobs.list(`faxes/${faxId}/`)) keys.push(key);
+  for (const prefix of [faxMediaPrefix(faxId), legacyFaxPrefix(faxId)]) {
+    for await (const key of blobs.list(prefix)) keys.add(key);
+  }
   for (const key of keys) await blobs.delete(key);
   return (await loadFax(database.db, accountId, faxId))!;
 }

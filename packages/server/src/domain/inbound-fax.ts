@@ -17,9 +17,10 @@ import type { BlobStore } from '../store/blob-store.ts';
 import type { Database } from '../store/database.ts';
 import { newId } from '../store/new-id.ts';
 import type { FaxesTable } from '../store/schema.ts';
-import { appendFaxEvent } from './append-fax-event.ts';
+import { appendFaxEvent, appendFirstFaxEvent } from './append-fax-event.ts';
 import { type FailureCode, faxFailure } from './failure-taxonomy.ts';
 import type { NegotiatedLine } from './fax-line.ts';
+import { pageBlobKey } from './media-keys.ts';
 import { transitionFax } from './transition-fax.ts';
 
 export interface InboundCall {
@@ -28,10 +29,6 @@ export interface InboundCall {
   /** The caller, E.164, or the best the network gave. */
   readonly from: string;
   readonly resolution?: 'standard' | 'fine' | 'superfine';
-}
-
-export function pageBlobKey(faxId: string, n: number): string {
-  return `faxes/${faxId}/pages/${String(n).padStart(4, '0')}`;
 }
 
 /**
@@ -79,7 +76,7 @@ export async function startInboundFax(
     metadata_json: '{}',
     idempotency_key: null,
     idempotency_hash: null,
-    event_seq: 0,
+    event_seq: 1,
     created_at: now,
     updated_at: now,
     completed_at: null,
@@ -87,9 +84,9 @@ export async function startInboundFax(
   };
   await writeWithEvents(database, async (trx) => {
     await trx.insertInto('faxes').values(fax).execute();
-    await appendFaxEvent(trx, fax.id, 'fax.receiving.started', {}, now);
+    await appendFirstFaxEvent(trx, fax, 'fax.receiving.started', {}, now);
   });
-  return { ...fax, event_seq: 1 };
+  return fax;
 }
 
 export interface ReceivedPage {
@@ -127,7 +124,7 @@ export async function recordReceivedPage(
   now: number = Date.now(),
 ): Promise<void> {
   const key = pageBlobKey(faxId, page.n);
-  const { size } = await deps.blobs.put(key, page.bytes);
+  const { size } = await deps.blobs.put(key, page.bytes, { fresh: true });
   const event = await writeWithEvents(deps.database, async (trx) => {
     const existing = await trx
       .selectFrom('fax_pages')

@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type BilevelPage, samePixels } from 'telefax/image/bilevel-page';
+import { type BilevelPage, createPage, samePixels } from 'telefax/image/bilevel-page';
 import { readTiff } from 'telefax/image/tiff-reader';
 import { loadConfig } from '../config/config.ts';
+import { headerBandRows, headerLineText, stampHeaderLine } from '../documents/header-line.ts';
 import { claimJobs } from '../jobs/claim-jobs.ts';
 import { enqueueJob } from '../jobs/enqueue-job.ts';
 import { jobFromRow } from '../jobs/job.ts';
@@ -95,7 +96,11 @@ for (const engine of TEST_ENGINES) {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    const newFax = async (retries = { count: 1, delaySeconds: 0 }, to = '+14155550150') =>
+    const newFax = async (
+      retries = { count: 1, delaySeconds: 0 },
+      to = '+14155550150',
+      headerText: string | null = null,
+    ) =>
       (
         await createOutboundFax(
           { database: t.database, blobs, config },
@@ -105,7 +110,7 @@ for (const engine of TEST_ENGINES) {
             from,
             resolution: 'fine',
             priority: 'normal',
-            headerText: null,
+            headerText,
             cover: null,
             retries,
             sendAt: null,
@@ -274,6 +279,81 @@ for (const engine of TEST_ENGINES) {
           [`${SEND_JOB}:${trunk}#2`, 'trunk:ny'],
         ].sort(),
       );
+      await t.database.db.deleteFrom('jobs').where('kind', '=', SEND_JOB).execute();
+    });
+
+    it('prints the header line on every stored page when asked, with each attempt’s own time', async () => {
+      const to = '+14155550151';
+      const id = await newFax({ count: 1, delaySeconds: 0 }, to, 'ACME Corp');
+      // Fine A4-wide pages with ink of their own in the header band and below it.
+      const rendered = (n: number) => {
+        const p = createPage(1728, 2200, 204, 196);
+        p.data.fill(0xff, 8 * p.stride, 9 * p.stride);
+        p.data.fill(0x0f * n, 500 * p.stride, 520 * p.stride);
+        return p;
+      };
+      const renderTwo: FaxRenderer = async function* () {
+        yield rendered(1);
+        yield rendered(2);
+      };
+      const firstAt = Date.UTC(2026, 11, 7, 14, 3);
+      const secondAt = firstAt + 3_600_000;
+      let clock = firstAt;
+      const handler = createSendFaxHandler({
+        database: t.database,
+        blobs,
+        line,
+        config,
+        render: renderTwo,
+        now: () => clock,
+      });
+      const context = { signal: new AbortController().signal, workerId: 'test' };
+      const stored = async () => {
+        const rows = await t.database.db
+          .selectFrom('fax_pages')
+          .selectAll()
+          .where('fax_id', '=', id)
+          .orderBy('n')
+          .execute();
+        return Promise.all(
+          rows.map(async (r) => readTiff(await readBlob(blobs, r.blob_key!)).pages[0]!.page),
+        );
+      };
+      const expected = (n: number, sentAt: number, pageCount: number | null) =>
+        stampHeaderLine(
+          rendered(n),
+          headerLineText({ sentAt, headerText: 'ACME Corp', from, to, page: n, pageCount }),
+        );
+
+      line.scripts.push(async (pages, progress) => {
+        await progress.sendingStarted({});
+        let n = 0;
+        for await (const _ of pages) await progress.pageSent(++n);
+        return { status: 'failed', failure: 'call_dropped', pagesSent: n };
+      });
+      await handler(jobFromRow((await jobsFor(id))[0]!), context);
+      assert.equal((await faxRow(id)).status, 'queued');
+      const first = await stored();
+      assert.equal(first.length, 2);
+      for (const [i, p] of first.entries()) {
+        const band = headerBandRows(p) * p.stride;
+        const plain = rendered(i + 1);
+        assert.notDeepEqual(p.data.subarray(0, band), plain.data.subarray(0, band), 'header band is empty');
+        assert.deepEqual(p.data.subarray(band), plain.data.subarray(band), 'page differs below the band');
+        // The total was not known before the first attempt rendered the pages.
+        assert.ok(samePixels(p, expected(i + 1, firstAt, null)), `page ${i + 1}, first attempt`);
+      }
+
+      clock = secondAt;
+      line.scripts.push(deliverAll);
+      const retry = (await jobsFor(id)).find((j) => j.unique_key === `${SEND_JOB}:${id}#2`);
+      await handler(jobFromRow(retry!), context);
+      assert.deepEqual([(await faxRow(id)).status, (await faxRow(id)).page_count], ['delivered', 2]);
+      const second = await stored();
+      for (const [i, p] of second.entries()) {
+        assert.ok(samePixels(p, expected(i + 1, secondAt, 2)), `page ${i + 1}, retry`);
+        assert.ok(!samePixels(p, first[i]!), `page ${i + 1} kept the first attempt's time`);
+      }
       await t.database.db.deleteFrom('jobs').where('kind', '=', SEND_JOB).execute();
     });
 

@@ -12,7 +12,13 @@
 import type { Logger } from 'pino';
 import { type BilevelPage, type FaxResolution, resolutionOf } from 'telefax/image/bilevel-page';
 import type { Config } from '../config/config.ts';
-import { DocumentError, renderDocuments, writeFaxTiff } from '../documents/index.ts';
+import {
+  DocumentError,
+  headerLineText,
+  renderDocuments,
+  stampHeaderLine,
+  writeFaxTiff,
+} from '../documents/index.ts';
 import { pageFactsOf } from '../events/page-facts.ts';
 import { writeWithEvents } from '../events/write-with-events.ts';
 import { enqueueJob } from '../jobs/enqueue-job.ts';
@@ -27,7 +33,7 @@ import { type FaxPriority, JOB_PRIORITY, SEND_JOB, sendJobKey } from './create-o
 import { type FailureCode, faxFailure } from './failure-taxonomy.ts';
 import type { FaxLine, NegotiatedLine, SendOutcome } from './fax-line.ts';
 import type { FaxStatus } from './fax-status.ts';
-import { pageBlobKey } from './inbound-fax.ts';
+import { pageBlobKey } from './media-keys.ts';
 import { transitionFax } from './transition-fax.ts';
 
 /** Turns a fax's stored documents into pages; the default renders with src/documents. */
@@ -200,8 +206,24 @@ export function createSendFaxHandler(deps: SendFaxJobDeps): JobHandler {
       else abort.abort(new Error('fax canceled'));
     };
     async function* pages(): AsyncIterable<BilevelPage> {
-      for await (const page of render(fax!, documents, blobs, abort.signal)) {
+      // The header line is printed only when asked for; it carries this attempt's time, so a retry shows its own.
+      const sentAt = now();
+      for await (const renderedPage of render(fax!, documents, blobs, abort.signal)) {
         rendered++;
+        const page =
+          fax!.header_text === null
+            ? renderedPage
+            : stampHeaderLine(
+                renderedPage,
+                headerLineText({
+                  sentAt,
+                  headerText: fax!.header_text,
+                  from: fax!.from_number,
+                  to: fax!.to_number,
+                  page: rendered,
+                  pageCount: fax!.page_count,
+                }),
+              );
         await storeRenderedPage(faxId, rendered, page);
         yield page;
       }

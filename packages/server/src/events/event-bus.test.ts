@@ -1,7 +1,8 @@
 /**
  * @module events/event-bus.test
  * The in-process bus: listeners get what their filter asks for (account, fax, transient or not), a
- * throwing listener harms no other, unsubscribing stops delivery, and each Database has its own bus.
+ * throwing listener harms no other, unsubscribing stops delivery, resync listeners are told when events
+ * may have been missed, and each Database has its own bus.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -55,6 +56,21 @@ describe('InProcessEventBus', () => {
     assert.deepEqual(seen.aLive, ['evt_f1_1', 'evt_f2_2', 'evt_f1_null']);
     assert.equal(errors.length, 3, 'the throwing listener was called for each stored event of account a');
     assert.equal(bus.listenerCount, 4);
+  });
+
+  it('tells resync listeners to re-read the log; a throwing one harms no other', () => {
+    const errors: unknown[] = [];
+    const bus = new InProcessEventBus({ onListenerError: (e) => errors.push(e) });
+    let calls = 0;
+    bus.onMaybeMissed(() => {
+      throw new Error('listener bug');
+    });
+    const stop = bus.onMaybeMissed(() => calls++);
+    bus.announceMaybeMissed();
+    stop();
+    bus.announceMaybeMissed();
+    assert.equal(calls, 1);
+    assert.equal(errors.length, 2);
   });
 
   it('keeps one bus per database, replaceable', () => {

@@ -23,6 +23,11 @@ export interface EventBus {
   publish(event: BusEvent): void;
   /** @returns the function that unsubscribes. */
   subscribe(filter: EventFilter, listener: EventListener): () => void;
+  /**
+   * Calls `listener` when publishes may have been lost (a bus across processes lost its connection and
+   * has it back): listeners then re-read the log from their positions. @returns the function that stops it.
+   */
+  onMaybeMissed(listener: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -35,6 +40,7 @@ export class InProcessEventBus implements EventBus {
   // Indexed by account so a busy server does not test every stream against every event.
   readonly #byAccount = new Map<string, Set<Subscription>>();
   readonly #all = new Set<Subscription>();
+  readonly #maybeMissed = new Set<() => void>();
   readonly #onListenerError: (error: unknown) => void;
 
   constructor(options: { onListenerError?: (error: unknown) => void } = {}) {
@@ -78,9 +84,26 @@ export class InProcessEventBus implements EventBus {
     };
   }
 
+  onMaybeMissed(listener: () => void): () => void {
+    this.#maybeMissed.add(listener);
+    return () => this.#maybeMissed.delete(listener);
+  }
+
+  /** Tells every `onMaybeMissed` listener to re-read the log. */
+  announceMaybeMissed(): void {
+    for (const listener of [...this.#maybeMissed]) {
+      try {
+        listener();
+      } catch (error) {
+        this.#onListenerError(error);
+      }
+    }
+  }
+
   async close(): Promise<void> {
     this.#byAccount.clear();
     this.#all.clear();
+    this.#maybeMissed.clear();
   }
 }
 

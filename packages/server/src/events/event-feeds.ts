@@ -20,6 +20,7 @@ export const FINAL_EVENT_TYPES: ReadonlySet<FaxEventType> = new Set([
 export function accountFeed(database: Database, accountId: string): EventFeed {
   return {
     subscribe: (listener) => eventBusOf(database).subscribe({ accountId, includeTransient: true }, listener),
+    onMaybeMissed: (listener) => eventBusOf(database).onMaybeMissed(listener),
     readAfter: (position, limit) => readAccountEvents(database.db, accountId, { after: position, limit }),
     positionOf: (event: BusEvent) => event.accountSequence,
   };
@@ -29,6 +30,7 @@ export function faxFeed(database: Database, accountId: string, faxId: string): E
   return {
     subscribe: (listener) =>
       eventBusOf(database).subscribe({ accountId, faxId, includeTransient: true }, listener),
+    onMaybeMissed: (listener) => eventBusOf(database).onMaybeMissed(listener),
     readAfter: (position, limit) => readFaxEvents(database.db, faxId, { after: position, limit }),
     positionOf: (event: BusEvent) => (event.accountSequence === null ? null : event.envelope.data.sequence),
     isLast: (event) => FINAL_EVENT_TYPES.has(event.envelope.type),

@@ -1,7 +1,8 @@
 /**
  * @module events/live-event-stream.test
  * One SSE connection against a scripted log and socket: catch-up then live, a gap or out-of-order
- * publish answered from the log (no event lost or repeated), transient events without ids, memory
+ * publish answered from the log (no event lost or repeated), a bus that may have missed events answered
+ * from the log too, transient events without ids, memory
  * bounded while the client lags, and a client that stops reading disconnected — then resumable.
  */
 import assert from 'node:assert/strict';
@@ -78,11 +79,18 @@ const progress = (rows: number): BusEvent => ({
 class ScriptedFeed implements EventFeed {
   readonly log: BusEvent[] = [];
   listener: ((e: BusEvent) => void) | null = null;
+  resync: (() => void) | null = null;
   reads = 0;
   subscribe(listener: (e: BusEvent) => void) {
     this.listener = listener;
     return () => {
       this.listener = null;
+    };
+  }
+  onMaybeMissed(listener: () => void) {
+    this.resync = listener;
+    return () => {
+      this.resync = null;
     };
   }
   async readAfter(position: number, limit: number) {
@@ -129,6 +137,27 @@ describe('LiveEventStream', () => {
     const transient = res.chunks.find((c) => c.includes('fax.page.progress'))!;
     assert.ok(!transient.includes('id:'), 'a transient event has no id, so resuming never points at it');
     assert.equal(res.writableEnded, true);
+  });
+
+  it('re-reads the log when the bus may have missed events, long before the keep-alive', async () => {
+    const res = new StubResponse();
+    const feed = new ScriptedFeed();
+    const stream = new LiveEventStream(res as unknown as ServerResponse, feed, 0, { keepAliveMs: 60_000 });
+    const done = stream.run();
+    feed.commit(1);
+    await until(() => res.ids().length === 1);
+    // Committed elsewhere while the bus was not listening: no publish reaches the stream.
+    feed.commit(2, false);
+    feed.commit(3, false);
+    await sleep(20);
+    assert.deepEqual(res.ids(), ['evt_1'], 'nothing announced them');
+    feed.resync?.();
+    await until(() => res.ids().length === 3, 'the missed events, from the log');
+    stream.close();
+    assert.equal(await done, 'server_closing');
+    assert.deepEqual(res.ids(), ['evt_1', 'evt_2', 'evt_3']);
+    assert.equal(feed.resync, null, 'the stream stopped listening for resyncs');
+    assert.ok(!res.chunks.some((c) => c.includes('keep-alive')));
   });
 
   it('holds a bounded number of hints while the client lags, and loses nothing once it drains', async () => {

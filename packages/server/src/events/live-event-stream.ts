@@ -5,16 +5,18 @@
  *
  * Memory per connection is bounded whatever the client does: the log is the buffer. Bus events are
  * only hints — up to `maxPending` of them are held between wake-ups, and on overflow, on a gap in the
- * positions or at each keep-alive the stream reads the log instead. Writes wait for the socket to
- * drain; a client that has not taken its bytes within `slowClientMs` is disconnected and can resume.
- * Transient events (`fax.page.progress`) carry no `id:` and are dropped, not queued, when the client
- * lags: the next one supersedes them.
+ * positions, when the bus may have missed some (it reconnected) or at each keep-alive the stream reads
+ * the log instead. Writes wait for the socket to drain; a client that has not taken its bytes within
+ * `slowClientMs` is disconnected and can resume. Transient events (`fax.page.progress`) carry no `id:`
+ * and are dropped, not queued, when the client lags: the next one supersedes them.
  */
 import type { ServerResponse } from 'node:http';
 import type { BusEvent } from './fax-event.ts';
 
 export interface EventFeed {
   subscribe(listener: (event: BusEvent) => void): () => void;
+  /** Calls `listener` when the bus may have lost events (see EventBus.onMaybeMissed). */
+  onMaybeMissed?(listener: () => void): () => void;
   /** Stored events after `position`, oldest first, at most `limit`. */
   readAfter(position: number, limit: number): Promise<BusEvent[]>;
   /** The event's position in this feed; null for a transient event. */
@@ -105,6 +107,7 @@ export class LiveEventStream {
     const onClose = () => this.close('client_closed');
     res.on('close', onClose);
     const unsubscribe = this.#feed.subscribe((event) => this.#onEvent(event));
+    const stopResync = this.#feed.onMaybeMissed?.(() => this.#onMaybeMissed());
     try {
       res.writeHead(200, SSE_HEADERS);
       res.flushHeaders();
@@ -130,6 +133,7 @@ export class LiveEventStream {
       this.close('error');
     } finally {
       unsubscribe();
+      stopResync?.();
       res.off('close', onClose);
     }
     return this.#endReason ?? 'error';
@@ -144,6 +148,12 @@ export class LiveEventStream {
     } else {
       this.#pending.push(event);
     }
+    this.#wakeUp();
+  }
+
+  #onMaybeMissed(): void {
+    if (this.#endReason) return;
+    this.#dirty = true;
     this.#wakeUp();
   }
 

@@ -2,11 +2,13 @@
  * @module events/postgres-event-bus.test
  * Two nodes on one PostgreSQL, each with its own pool and bus: an event committed on one reaches the
  * other's listeners (read from the log, so whole and in position), a transient event travels whole, and
- * neither node hears its own events twice.
+ * neither node hears its own events twice. When the listening sessions are killed, each bus reconnects,
+ * tells its listeners they may have missed events, and notifications flow again.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { createPage } from 'telefax/image/bilevel-page';
 import { bootstrapAccount } from '../domain/accounts.ts';
 import { recordReceivedPage, reportPageProgress, startInboundFax } from '../domain/inbound-fax.ts';
@@ -14,7 +16,7 @@ import type { Database } from '../store/database.ts';
 import { TEST_ENGINES, type TestDatabase } from '../store/test-databases.ts';
 import { setEventBus } from './event-bus.ts';
 import type { BusEvent } from './fax-event.ts';
-import { PostgresEventBus } from './postgres-event-bus.ts';
+import { EVENT_BUS_APPLICATION_NAME, PostgresEventBus } from './postgres-event-bus.ts';
 
 const postgres = TEST_ENGINES.find((e) => e.name === 'postgres')!;
 
@@ -28,8 +30,8 @@ describe('PostgresEventBus', { skip: postgres.skip }, () => {
     t = await postgres.open();
     nodeB = await t.openAnother();
     const url = t.config.engine === 'postgres' ? t.config.url : '';
-    busA = new PostgresEventBus(t.database, { connectionString: url });
-    busB = new PostgresEventBus(nodeB, { connectionString: url });
+    busA = new PostgresEventBus(t.database, { connectionString: url, reconnectMs: 50 });
+    busB = new PostgresEventBus(nodeB, { connectionString: url, reconnectMs: 50 });
     await busA.start();
     await busB.start();
     setEventBus(t.database, busA);
@@ -70,6 +72,36 @@ describe('PostgresEventBus', { skip: postgres.skip }, () => {
     assert.deepEqual(
       [received.envelope.data.faxId, received.envelope.data.page, received.accountSequence],
       [fax.id, 1, 2],
+    );
+  });
+
+  it('reconnects after losing its session and tells listeners to re-read the log', async () => {
+    const resyncs = { a: 0, b: 0 };
+    busA.onMaybeMissed(() => resyncs.a++);
+    busB.onMaybeMissed(() => resyncs.b++);
+    const admin = new pg.Client({ connectionString: t.config.engine === 'postgres' ? t.config.url : '' });
+    await admin.connect();
+    try {
+      const killed = await admin.query(
+        `select pg_terminate_backend(pid) from pg_stat_activity
+         where datname = current_database() and application_name = $1`,
+        [EVENT_BUS_APPLICATION_NAME],
+      );
+      assert.equal(killed.rowCount, 2);
+    } finally {
+      await admin.end();
+    }
+    for (let i = 0; i < 500 && (resyncs.a === 0 || resyncs.b === 0); i++) await sleep(10);
+    assert.deepEqual(resyncs, { a: 1, b: 1 }, 'each bus announced one resync');
+    assert.ok(busA.listening && busB.listening);
+
+    const onB: BusEvent[] = [];
+    busB.subscribe({}, (e) => onB.push(e));
+    const fax = await startInboundFax(t.database, { to: number, from: '+14155550198' });
+    for (let i = 0; i < 500 && onB.length === 0; i++) await sleep(10);
+    assert.deepEqual(
+      onB.map((e) => [e.faxId, e.envelope.type]),
+      [[fax.id, 'fax.receiving.started']],
     );
   });
 });

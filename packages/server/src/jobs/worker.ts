@@ -34,7 +34,9 @@ export interface WorkerOptions {
   /** Jobs run at once by this worker; default 4. */
   readonly concurrency?: number;
   readonly pollIntervalMs?: number;
+  /** How long a claim holds without renewal; default 30 s (the platform passes FAXWIRE_JOB_LEASE_MS). */
   readonly leaseMs?: number;
+  /** How often held leases are renewed; default a third of the lease, so one missed beat loses nothing. */
   readonly heartbeatIntervalMs?: number;
   readonly groupConcurrency?: (groupKey: string) => number | undefined;
   readonly backoff?: BackoffOptions;
@@ -74,6 +76,11 @@ export class Worker extends EventEmitter {
     this.#pollIntervalMs = options.pollIntervalMs ?? 500;
     this.#leaseMs = options.leaseMs ?? 30_000;
     this.#heartbeatIntervalMs = options.heartbeatIntervalMs ?? Math.floor(this.#leaseMs / 3);
+    if (!(this.#heartbeatIntervalMs > 0 && this.#heartbeatIntervalMs < this.#leaseMs)) {
+      throw new RangeError(
+        `job heartbeat every ${this.#heartbeatIntervalMs} ms cannot keep a ${this.#leaseMs} ms lease`,
+      );
+    }
     // Without listeners an 'error' event would throw; queue-level errors are logged instead.
     this.on('error', (error) => this.#options.logger?.error({ err: error }, 'job queue error'));
   }

@@ -7,6 +7,7 @@
  */
 import { answerFaxCalls, type FaxCallListener, type FaxCallPolicy } from 'telefax/sip/fax-call';
 import type { IncomingInvite } from 'telefax/sip/incoming-invite';
+import type { G711Codec } from 'telefax/sip/sdp-offer-answer';
 import type { T38Capabilities } from 'telefax/sip/sdp-t38';
 import type { UserAgent } from 'telefax/sip/user-agent';
 import { UdptlEndpoint } from 'telefax/t38/udptl-endpoint';
@@ -24,6 +25,8 @@ export interface AnswerInboundOptions {
   /** Address written in SDP when it differs from the bound one (NAT). */
   readonly advertisedMediaAddress?: string;
   readonly capabilities?: T38Capabilities;
+  /** G.711 codecs accepted while a call is audio, in order of preference; default PCMU, PCMA. */
+  readonly codecs?: readonly G711Codec[];
   /** A SIP status to refuse an INVITE with before any lookup (e.g. 403 from an address not of the trunk). */
   readonly screen?: (invite: IncomingInvite) => number | null;
   /** DID → E.164 when the carrier's DIDs are not the numbers themselves; default: the DID read as E.164. */
@@ -69,6 +72,7 @@ export async function answerInboundCalls(options: AnswerInboundOptions): Promise
         localPort: socket.localPort,
         address: options.advertisedMediaAddress ?? options.mediaAddress,
         ...(options.capabilities ? { capabilities: options.capabilities } : {}),
+        ...(options.codecs ? { codecs: options.codecs } : {}),
       };
     },
     onCall: (call) => {

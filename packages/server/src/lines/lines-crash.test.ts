@@ -3,6 +3,7 @@
  * A server killed (SIGKILL) in the middle of sending a fax over the loopback carrier: after a restart on the same
  * data, the queue's lease runs out, the send job runs again and the fax is delivered — once: one delivery, two
  * attempts, nothing left queued. The reception the crash cut off is closed as failed, keeping its pages.
+ * The servers run with a short job lease (FAXWIRE_JOB_LEASE_MS), so the takeover comes within seconds.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -18,6 +19,7 @@ import { postScriptToPdf, textPagesPostScript } from '../documents/sample-docume
 import { openDatabase } from '../store/database.ts';
 
 const FIXTURE = fileURLToPath(new URL('./platform-process.fixture.ts', import.meta.url));
+const LEASE_MS = 3000;
 
 interface FaxView {
   readonly id: string;
@@ -39,6 +41,7 @@ async function startServer(dataDir: string, pacing: 'realtime' | 'none'): Promis
       FAXWIRE_PORT: '0',
       FAXWIRE_LOOPBACK_PACING: pacing,
       FAXWIRE_LOG_LEVEL: 'silent',
+      FAXWIRE_JOB_LEASE_MS: String(LEASE_MS),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -93,6 +96,19 @@ describe('a server killed mid-send', () => {
     assert.equal(status, 'sending', 'the fax was on the line when the server was killed');
     await stop(first, 'SIGKILL');
 
+    // The dead server's lease, as the restarted one will find it: held by the killed process, under the
+    // configured lease (renewals set it to their time plus the lease).
+    const store = await openDatabase({ engine: 'sqlite', path: join(dataDir, 'faxwire.db') });
+    const held = await store.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('kind', '=', 'fax.send')
+      .executeTakeFirstOrThrow()
+      .finally(() => store.close());
+    assert.match(held.locked_by ?? '', new RegExp(`:${first.child.pid}:`));
+    assert.equal(held.attempts, 1);
+    assert.equal(held.locked_until! - held.updated_at, LEASE_MS);
+
     servers.push(await startServer(dataDir, 'none'));
     let fax = await api(`/v1/faxes/${id}`);
     for (let i = 0; i < 1200 && fax.status !== 'delivered' && fax.status !== 'failed'; i++) {
@@ -108,13 +124,15 @@ describe('a server killed mid-send', () => {
     try {
       const events = await database.db
         .selectFrom('fax_events')
-        .select('type')
+        .select(['type', 'created_at'])
         .where('fax_id', '=', id)
         .orderBy('sequence')
         .execute();
       const count = (type: string) => events.filter((e) => e.type === type).length;
       assert.equal(count('fax.delivered'), 1);
       assert.equal(count('fax.sending.started'), 2);
+      const retry = events.filter((e) => e.type === 'fax.sending.started')[1]!;
+      assert.ok(retry.created_at > held.locked_until!, 'the send ran again only once the lease had run out');
       assert.equal(count('fax.failed'), 0);
       const jobs = await database.db.selectFrom('jobs').select('id').execute();
       assert.deepEqual(jobs, [], 'no job left behind');

@@ -4,12 +4,18 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import { BlobNotFoundError, type BlobStore, InvalidBlobKeyError, readBlob } from './blob-store.ts';
+import {
+  type BlobEntry,
+  BlobNotFoundError,
+  type BlobStore,
+  InvalidBlobKeyError,
+  readBlob,
+} from './blob-store.ts';
 import { BlobIntegrityError, EncryptedBlobStore } from './encrypted-blob-store.ts';
 import { LocalBlobStore } from './local-blob-store.ts';
 
@@ -58,6 +64,35 @@ for (const impl of IMPLEMENTATIONS) {
       assert.deepEqual(listed.sort(), [...keys].sort());
     });
 
+    it('stores fresh keys in place, in shared and new directories, bytes and streams', async () => {
+      const keys = Array.from({ length: 16 }, (_, i) => (i % 2 ? `fresh/shared/k${i}` : `fresh/n${i}/k${i}`));
+      const bodies = keys.map((_, i) => randomBytes(i * 997));
+      await Promise.all(
+        keys.map((k, i) =>
+          store.put(k, i % 4 === 1 ? Readable.from([bodies[i]!]) : bodies[i]!, { fresh: true }),
+        ),
+      );
+      for (const [i, k] of keys.entries()) assert.deepEqual(await readBlob(store, k), bodies[i]);
+    });
+
+    it('a fresh put of a key that exists (a repeated write) replaces it whole', async () => {
+      await store.put('fresh-again/x', Buffer.from('first version, longer'), { fresh: true });
+      await store.put('fresh-again/x', Buffer.from('second'), { fresh: true });
+      assert.equal((await readBlob(store, 'fresh-again/x')).toString(), 'second');
+      const listed: string[] = [];
+      for await (const k of store.list('fresh-again/')) listed.push(k);
+      assert.deepEqual(listed, ['fresh-again/x']);
+    });
+
+    it('makes a directory again when it was removed between puts', async () => {
+      await store.put('swept/a/x', Buffer.from('x'), { fresh: true });
+      rmSync(join(root, 'swept'), { recursive: true, force: true });
+      await store.put('swept/a/y', Buffer.from('y'), { fresh: true });
+      rmSync(join(root, 'swept'), { recursive: true, force: true });
+      await store.put('swept/a/z', Buffer.from('z'));
+      assert.equal((await readBlob(store, 'swept/a/z')).toString(), 'z');
+    });
+
     it('stores an empty blob', async () => {
       await store.put('empty', new Uint8Array(0));
       assert.equal((await readBlob(store, 'empty')).length, 0);
@@ -77,6 +112,29 @@ for (const impl of IMPLEMENTATIONS) {
       assert.deepEqual(left.sort(), ['list/p1/b', 'list/p2/c']);
       const none: string[] = [];
       for await (const key of store.list('nothing/here')) none.push(key);
+      assert.deepEqual(none, []);
+    });
+
+    it("scans by prefix with the time of each blob's last write", async () => {
+      const before = Date.now();
+      await store.put('scan/a/1', Buffer.from('1'));
+      await store.put('scan/a/2', Buffer.from('2'));
+      await store.put('scan/b/3', Buffer.from('3'));
+      // An old write, as a sweep would meet it; these stores keep a blob as the file of its key.
+      const old = new Date('2020-01-02T03:04:05Z');
+      utimesSync(join(root, 'scan/a/2'), old, old);
+      const entries: BlobEntry[] = [];
+      for await (const entry of store.scan('scan/a/')) entries.push(entry);
+      entries.sort((x, y) => x.key.localeCompare(y.key));
+      assert.deepEqual(
+        entries.map((e) => e.key),
+        ['scan/a/1', 'scan/a/2'],
+      );
+      // File times may be coarser than milliseconds, hence the second of slack below `before`.
+      assert.ok(entries[0]!.modifiedAt >= before - 1000 && entries[0]!.modifiedAt <= Date.now() + 1000);
+      assert.equal(entries[1]!.modifiedAt, old.getTime());
+      const none: BlobEntry[] = [];
+      for await (const entry of store.scan('scan/none/')) none.push(entry);
       assert.deepEqual(none, []);
     });
 

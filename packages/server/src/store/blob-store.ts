@@ -7,14 +7,34 @@
 import type { Readable } from 'node:stream';
 
 export interface BlobStore {
-  /** Stores `body` under `key`, replacing any blob there; durable when the promise resolves. */
-  put(key: string, body: Readable | Uint8Array): Promise<{ size: number }>;
+  /**
+   * Stores `body` under `key`, replacing any blob there; durable when the promise resolves.
+   * With `fresh`, the caller promises that nothing reads `key` before this put resolves (a new
+   * document or page, referenced by a row written afterwards): the store may then write the bytes in
+   * place instead of writing a copy and renaming it, which saves a round of file-system work.
+   */
+  put(key: string, body: Readable | Uint8Array, options?: PutOptions): Promise<{ size: number }>;
   /** Streams the blob. @throws BlobNotFoundError */
   get(key: string): Promise<Readable>;
   /** Removes the blob; removing a missing blob is not an error. */
   delete(key: string): Promise<void>;
   /** Every key that starts with `prefix`, in no promised order. */
   list(prefix: string): AsyncIterable<string>;
+  /**
+   * Like `list`, with when each blob was last written, so a sweep can leave writes in progress alone.
+   * A blob deleted while the scan runs may or may not appear.
+   */
+  scan(prefix: string): AsyncIterable<BlobEntry>;
+}
+
+export interface BlobEntry {
+  readonly key: string;
+  /** Millisecond time of the blob's last write. */
+  readonly modifiedAt: number;
+}
+
+export interface PutOptions {
+  readonly fresh?: boolean;
 }
 
 export class BlobNotFoundError extends Error {

@@ -91,6 +91,30 @@ for (const engine of TEST_ENGINES) {
       await assert.rejects(t.database.db.insertInto('faxes').values(fax('k1')).execute());
     });
 
+    it('commits a write that need not wait for the disk, and rolls it back as a whole when it throws', async () => {
+      await t.database.writeTransaction(
+        (trx) =>
+          trx.insertInto('accounts').values({ id: 'acct_lease', name: 'l', created_at: now }).execute(),
+        { durable: false },
+      );
+      await assert.rejects(
+        t.database.writeTransaction(
+          async (trx) => {
+            await trx.updateTable('accounts').set({ name: 'x' }).where('id', '=', 'acct_lease').execute();
+            throw new Error('boom');
+          },
+          { durable: false },
+        ),
+        /boom/,
+      );
+      const row = await t.database.db
+        .selectFrom('accounts')
+        .where('id', '=', 'acct_lease')
+        .select('name')
+        .executeTakeFirstOrThrow();
+      assert.equal(row.name, 'l');
+    });
+
     it('rolls a write transaction back as a whole', async () => {
       await assert.rejects(
         t.database.writeTransaction(async (trx) => {
@@ -261,6 +285,21 @@ for (const engine of TEST_ENGINES) {
         .selectAll()
         .execute();
       assert.deepEqual([pages.length, events.length], [0, 0]);
+    });
+
+    it('outlives its idle connections being closed by the server', async (c) => {
+      if (t.database.engine !== 'postgres') return c.skip('PostgreSQL only: SQLite has no server');
+      const { sql } = await import('kysely');
+      await t.database.db.selectFrom('accounts').select('id').execute();
+      const other = await t.openAnother();
+      await sql`select pg_terminate_backend(pid) from pg_stat_activity
+        where datname = current_database() and pid <> pg_backend_pid() and application_name = ''
+          and state = 'idle'`.execute(other.db);
+      // The pool hears its idle connections end (an 'error' event that must not end the process) …
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // … and the next query runs on a new one.
+      const rows = await t.database.db.selectFrom('accounts').select('id').execute();
+      assert.ok(rows.length > 0);
     });
 
     it('serialises write transactions from two connections', async () => {

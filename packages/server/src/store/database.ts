@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, type SqliteDatabase, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/config.ts';
 import { migrations } from './migrations/migrations.ts';
@@ -27,10 +27,17 @@ export interface Database {
    * single write lock up front, so a read-then-write never fails to upgrade when another process
    * wrote in between, and transactions that arrive together share one commit, each in its own
    * savepoint (sqlite-group-commit.ts); on PostgreSQL it is an ordinary READ COMMITTED transaction.
-   * Either way it resolves only once its writes are durable, and a `fn` that throws leaves nothing.
+   * Either way it resolves only once its writes are durable, and a `fn` that throws leaves nothing —
+   * unless `durable: false`: then it resolves once committed and visible, before the commit reaches
+   * the disk. Only for writes whose loss in a crash is harmless (a lease taken, a claim made).
    */
-  writeTransaction<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
+  writeTransaction<T>(fn: (trx: Db) => Promise<T>, options?: WriteOptions): Promise<T>;
   close(): Promise<void>;
+}
+
+export interface WriteOptions {
+  /** False: answered at commit, without waiting for the disk. Default true. */
+  readonly durable?: boolean;
 }
 
 export class MigrationError extends Error {
@@ -116,11 +123,18 @@ function openPostgres(url: string): Database {
           : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle connection the server closed (a restart, a terminated backend) is an 'error' on the pool;
+  // unheard, it would end the process. The pool drops that client and the next query opens another.
+  pool.on('error', () => {});
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
   return {
     engine: 'postgres',
     db,
-    writeTransaction: (fn) => db.transaction().execute(fn),
+    writeTransaction: (fn, options) =>
+      db.transaction().execute(async (trx) => {
+        if (options?.durable === false) await sql`set local synchronous_commit = off`.execute(trx);
+        return fn(trx);
+      }),
     close: () => db.destroy(),
   };
 }

@@ -6,7 +6,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { type BlobStore, readBlob } from './blob-store.ts';
+import { type BlobEntry, type BlobStore, type PutOptions, readBlob } from './blob-store.ts';
 
 const MAGIC = Buffer.from('FWE1');
 const IV_BYTES = 12;
@@ -29,7 +29,7 @@ export class EncryptedBlobStore implements BlobStore {
     this.#key = Buffer.from(key);
   }
 
-  async put(key: string, body: Readable | Uint8Array): Promise<{ size: number }> {
+  async put(key: string, body: Readable | Uint8Array, options?: PutOptions): Promise<{ size: number }> {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
     cipher.setAAD(Buffer.from(key));
@@ -44,7 +44,7 @@ export class EncryptedBlobStore implements BlobStore {
       yield cipher.final();
       yield cipher.getAuthTag();
     }
-    await this.#inner.put(key, Readable.from(seal()));
+    await this.#inner.put(key, Readable.from(seal()), options);
     return { size };
   }
 
@@ -76,5 +76,9 @@ export class EncryptedBlobStore implements BlobStore {
 
   list(prefix: string): AsyncIterable<string> {
     return this.#inner.list(prefix);
+  }
+
+  scan(prefix: string): AsyncIterable<BlobEntry> {
+    return this.#inner.scan(prefix);
   }
 }

@@ -2,7 +2,8 @@
  * @module store/local-blob-store
  * Blobs as files under one directory. A put writes a temporary file, fsyncs it, renames it into
  * place and fsyncs the directory (and the parents of directories it created), so a reader sees the
- * old blob or the whole new one, and a blob whose put resolved survives a crash.
+ * old blob or the whole new one, and a blob whose put resolved survives a crash. A fresh put (a key
+ * nobody reads before the put resolves) writes in place and fsyncs the file and its directory at once.
  */
 import { randomBytes } from 'node:crypto';
 import { close, createReadStream, fsync, open, write } from 'node:fs';
@@ -10,7 +11,13 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { assertBlobKey, BlobNotFoundError, type BlobStore } from './blob-store.ts';
+import {
+  assertBlobKey,
+  type BlobEntry,
+  BlobNotFoundError,
+  type BlobStore,
+  type PutOptions,
+} from './blob-store.ts';
 
 const TMP = '.tmp';
 
@@ -25,18 +32,31 @@ export class LocalBlobStore implements BlobStore {
   readonly #root: string;
   #tmpDir: Promise<unknown> | undefined;
   readonly #directorySyncs = new Map<string, { request(): Promise<void> }>();
+  readonly #directories = new Map<string, Promise<void>>();
 
   constructor(root: string) {
     this.#root = root;
   }
 
-  async put(key: string, body: Readable | Uint8Array): Promise<{ size: number }> {
+  async put(key: string, body: Readable | Uint8Array, options?: PutOptions): Promise<{ size: number }> {
     assertBlobKey(key);
     const target = join(this.#root, key);
     const directory = dirname(target);
+    if (options?.fresh) {
+      await this.#directory(directory);
+      let written = await this.#writeInPlace(target, body, directory);
+      if (written === 'gone') {
+        // Removed since this process made it (a clean-up of empty directories): make it again.
+        this.#directories.delete(directory);
+        await this.#directory(directory);
+        written = await this.#writeInPlace(target, body, directory);
+      }
+      if (written !== 'exists' && written !== 'gone') return written;
+      return this.put(key, body);
+    }
     // The directory is made while the bytes are written; both are needed before the rename.
-    const made = mkdir(directory, { recursive: true }).then(
-      (first) => ({ first }),
+    const made = this.#directory(directory).then(
+      () => ({}),
       (error: unknown) => ({ error }),
     );
     let tmp: string;
@@ -50,21 +70,74 @@ export class LocalBlobStore implements BlobStore {
     try {
       const dir = await made;
       if ('error' in dir) throw dir.error;
-      await rename(tmp, target);
+      await rename(tmp, target).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+        // Removed since this process made it: make it again.
+        this.#directories.delete(directory);
+        await this.#directory(directory);
+        await rename(tmp, target);
+      });
     } catch (error) {
       await rm(tmp, { force: true });
       throw error;
     }
-    // The new name must be on disk, and so must every directory this put created on the way.
-    const syncs = [this.#syncDirectory(directory)];
-    const dir = await made;
-    if ('first' in dir && dir.first !== undefined) {
-      for (let d = directory; d.length >= dir.first.length; d = dirname(d)) {
-        syncs.push(this.#syncDirectory(dirname(d)));
-      }
-    }
-    await Promise.all(syncs);
+    await this.#syncDirectory(directory);
     return { size };
+  }
+
+  /**
+   * Makes `path` and whatever parents it lacks, durably: a directory this creates is on disk (its
+   * parent fsynced) before any put into it resolves. Remembered, so the blobs of a busy directory
+   * cost no mkdir each.
+   */
+  #directory(path: string): Promise<void> {
+    let ready = this.#directories.get(path);
+    if (!ready) {
+      if (this.#directories.size >= 10_000) this.#directories.clear();
+      ready = (async () => {
+        const first = await mkdir(path, { recursive: true });
+        if (first === undefined) return;
+        const syncs: Promise<void>[] = [];
+        for (let d = path; d.length >= first.length; d = dirname(d))
+          syncs.push(this.#syncDirectory(dirname(d)));
+        await Promise.all(syncs);
+      })();
+      this.#directories.set(path, ready);
+      ready.catch(() => this.#directories.delete(path));
+    }
+    return ready;
+  }
+
+  /**
+   * A fresh key: the bytes go straight to their name (created exclusively), and the file and its
+   * directory are fsynced together. A crash part-way leaves a partial file no row refers to.
+   * @returns 'exists' when the key is already there (a repeated put), which takes the atomic path;
+   * 'gone' when the directory is not there.
+   */
+  async #writeInPlace(
+    target: string,
+    body: Readable | Uint8Array,
+    directory: string,
+  ): Promise<{ size: number } | 'exists' | 'gone'> {
+    let fd: number;
+    try {
+      fd = await openFd(target, 'wx', 0o600);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return 'exists';
+      if (code === 'ENOENT') return 'gone';
+      throw error;
+    }
+    try {
+      const size = await writeAll(fd, body);
+      await Promise.all([fsyncFd(fd), this.#syncDirectory(directory)]);
+      return { size };
+    } catch (error) {
+      await rm(target, { force: true });
+      throw error;
+    } finally {
+      await closeFd(fd);
+    }
   }
 
   /** Writes the bytes to a new file under .tmp and fsyncs it. */
@@ -76,15 +149,9 @@ export class LocalBlobStore implements BlobStore {
     });
     const tmp = join(this.#root, TMP, randomBytes(12).toString('hex'));
     const fd = await openFd(tmp, 'w', 0o600);
-    let size = 0;
+    let size: number;
     try {
-      const source = body instanceof Uint8Array ? [body] : body;
-      for await (const chunk of source as AsyncIterable<Uint8Array>) {
-        for (let offset = 0; offset < chunk.length; ) {
-          offset += (await writeFd(fd, chunk, offset, chunk.length - offset)).bytesWritten;
-        }
-        size += chunk.length;
-      }
+      size = await writeAll(fd, body);
       await fsyncFd(fd);
     } catch (error) {
       await closeFd(fd);
@@ -133,6 +200,16 @@ export class LocalBlobStore implements BlobStore {
     yield* this.#walk(base, prefix);
   }
 
+  async *scan(prefix: string): AsyncIterable<BlobEntry> {
+    for await (const key of this.list(prefix)) {
+      try {
+        yield { key, modifiedAt: (await stat(join(this.#root, key))).mtimeMs };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+    }
+  }
+
   async *#walk(relDir: string, prefix: string): AsyncIterable<string> {
     let entries: import('node:fs').Dirent[];
     try {
@@ -151,6 +228,18 @@ export class LocalBlobStore implements BlobStore {
       }
     }
   }
+}
+
+async function writeAll(fd: number, body: Readable | Uint8Array): Promise<number> {
+  let size = 0;
+  const source = body instanceof Uint8Array ? [body] : body;
+  for await (const chunk of source as AsyncIterable<Uint8Array>) {
+    for (let offset = 0; offset < chunk.length; ) {
+      offset += (await writeFd(fd, chunk, offset, chunk.length - offset)).bytesWritten;
+    }
+    size += chunk.length;
+  }
+  return size;
 }
 
 async function syncDirectory(path: string): Promise<void> {

@@ -122,6 +122,13 @@ export interface JobsTable {
   updated_at: number;
 }
 
+/** A one-time setup step that has been done (migration 0004); `step` is unique. */
+export interface BootstrapStepsTable {
+  step: string;
+  account_id: string | null;
+  created_at: number;
+}
+
 export interface DatabaseSchema {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -131,4 +138,5 @@ export interface DatabaseSchema {
   fax_pages: FaxPagesTable;
   fax_events: FaxEventsTable;
   jobs: JobsTable;
+  bootstrap_steps: BootstrapStepsTable;
 }

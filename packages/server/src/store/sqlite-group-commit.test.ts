@@ -57,6 +57,33 @@ describe('SQLite group commit', () => {
     assert.equal(name, letters.filter((_, i) => i % 5 !== 2).join(''));
   });
 
+  it('answers a write that need not be durable at commit, and the durable ones of its group after the fsync', async () => {
+    const answered: string[] = [];
+    const write = (name: string, durable: boolean) =>
+      database
+        .writeTransaction(
+          (trx) => trx.updateTable('accounts').set({ name }).where('id', '=', 'acct_order').execute(),
+          { durable },
+        )
+        .then(() => answered.push(name));
+    await Promise.all([write('durable-1', true), write('lease', false), write('durable-2', true)]);
+    assert.deepEqual(answered, ['lease', 'durable-1', 'durable-2']);
+    const { name } = await database.db
+      .selectFrom('accounts')
+      .where('id', '=', 'acct_order')
+      .select('name')
+      .executeTakeFirstOrThrow();
+    assert.equal(name, 'durable-2');
+    // Alone in its group, a write that need not be durable commits all the same.
+    await write('alone', false);
+    const after = await database.db
+      .selectFrom('accounts')
+      .where('id', '=', 'acct_order')
+      .select('name')
+      .executeTakeFirstOrThrow();
+    assert.equal(after.name, 'alone');
+  });
+
   it('leaves the connection syncing every commit outside write transactions', async () => {
     await Promise.all(
       [1, 2, 3].map((n) =>

@@ -6,20 +6,22 @@
  *
  * Durability is that of `synchronous = FULL`, moved off the event loop: the group commits with
  * `synchronous = NORMAL` (WAL frames written, not yet synced), then the WAL file is fsynced on the
- * libuv threadpool, and only then is any caller of the group answered. One fsync covers every group
- * committed before it started, so a burst of writers shares it, and the next group runs meanwhile.
+ * libuv threadpool, and only then is any caller of the group answered (except a write that asked not
+ * to wait for the disk: it is answered at commit). One fsync covers every group committed before it
+ * started, so a burst of writers shares it, and the next group runs meanwhile.
  * Writes made outside this path (autocommit statements) keep the connection's FULL setting.
  */
 import { type FileHandle, open } from 'node:fs/promises';
 import { setTimeout } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Database, Db } from './database.ts';
+import type { Database, Db, WriteOptions } from './database.ts';
 
 /** Most transactions one commit carries, so no caller waits behind an unbounded group. */
 const MAX_GROUP = 64;
 
 interface QueuedWrite {
   readonly fn: (trx: Db) => Promise<unknown>;
+  readonly durable: boolean;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -104,18 +106,21 @@ export function sqliteGroupCommit(
       busy = false;
       if (queue.length > 0) schedule();
     }
-    try {
-      if (wal && outcomes.some((o) => o.ok)) await wal.sync();
-    } catch (error) {
-      // Committed but maybe not on disk: the caller must not be told it is.
-      for (const write of group) write.reject(error);
-      return;
-    }
-    for (const [i, write] of group.entries()) {
-      const outcome = outcomes[i]!;
+    const settle = (write: QueuedWrite, outcome: Outcome) => {
       if (outcome.ok) write.resolve(outcome.value);
       else write.reject(outcome.error);
+    };
+    // Writes that asked not to wait for the disk are answered at commit.
+    for (const [i, write] of group.entries()) if (!write.durable) settle(write, outcomes[i]!);
+    const durable = group.filter((w) => w.durable);
+    try {
+      if (wal && group.some((w, i) => w.durable && outcomes[i]!.ok)) await wal.sync();
+    } catch (error) {
+      // Committed but maybe not on disk: the caller must not be told it is.
+      for (const write of durable) write.reject(error);
+      return;
     }
+    for (const [i, write] of group.entries()) if (write.durable) settle(write, outcomes[i]!);
   };
 
   const schedule = () => {
@@ -126,9 +131,10 @@ export function sqliteGroupCommit(
   };
 
   return {
-    writeTransaction: <T>(fn: (trx: Db) => Promise<T>) =>
+    writeTransaction: <T>(fn: (trx: Db) => Promise<T>, writeOptions?: WriteOptions) =>
       new Promise<T>((resolve, reject) => {
-        queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+        const durable = writeOptions?.durable !== false;
+        queue.push({ fn, durable, resolve: resolve as (value: unknown) => void, reject });
         schedule();
       }),
     close: async () => {

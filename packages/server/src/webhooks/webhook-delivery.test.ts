@@ -5,16 +5,19 @@
  * independent `standardwebhooks` package. A receiver that fails for a stretch (500s, timeouts, 429
  * with Retry-After, 410) gets every event once it recovers, in order per fax, duplicates only under
  * the same webhook-id; retry delays pass on an injected clock. Also: SSRF at delivery time, secret
- * rotation, disabling after failing too long, crash take-over and two dispatchers sharing the table.
+ * rotation, disabling after failing too long, crash take-over, two dispatchers sharing the table, and
+ * the sweeps run at once when the bus says wake-ups may have been lost.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Webhook } from 'standardwebhooks';
 import { bootstrapAccount } from '../domain/accounts.ts';
 import { finishInboundFax, recordReceivedPage, startInboundFax } from '../domain/inbound-fax.ts';
+import { eventBusOf, type InProcessEventBus } from '../events/event-bus.ts';
 import { OutboundAddressPolicy } from '../net/outbound-address-policy.ts';
 import type { Database } from '../store/database.ts';
 import { LocalBlobStore } from '../store/local-blob-store.ts';
@@ -473,12 +476,20 @@ for (const engine of TEST_ENGINES) {
       });
     });
 
-    it('drops finished deliveries past the retention, keeps pending ones', async () => {
+    it('drops finished deliveries past the retention and cursors of finished faxes, keeps pending ones', async () => {
       await createWebhookEndpoint(database, accountId, { url: receiver.url }, Date.now() - 1);
+      let faxId = '';
       await withDispatcher({}, async (d) => {
-        await inboundFax(1, d);
+        faxId = await inboundFax(1, d);
         await settle(d, () => receiver.received.length >= 3);
       });
+      const cursorOf = () =>
+        database.db
+          .selectFrom('webhook_fax_cursors')
+          .select('sequence')
+          .where('fax_id', '=', faxId)
+          .execute();
+      assert.deepEqual(await cursorOf(), [{ sequence: 3 }]);
       receiver = await startTestReceiver();
       const old = Date.now() - 40 * 86_400_000;
       await database.db.updateTable('webhook_deliveries').set({ updated_at: old }).execute();
@@ -492,12 +503,38 @@ for (const engine of TEST_ENGINES) {
         .set({ state: 'pending', next_attempt_at: Date.now() + 3_600_000 })
         .where('id', '=', pending.id)
         .execute();
-      await withDispatcher({ fullSweepIntervalMs: 0 }, async (d) => {
+      await sleep(5);
+      // No margins: the watermark moves up to the sweep's start and the cursor may go right away.
+      const now = { lookbackMs: 0, recentWindowMs: 0, cursorMarginMs: 0 };
+      await withDispatcher({ fullSweepIntervalMs: 0, ...now }, async (d) => {
         await d.idle();
       });
       const left = await database.db.selectFrom('webhook_deliveries').select(['id', 'state']).execute();
       assert.deepEqual(left, [{ id: pending.id, state: 'pending' }]);
+      assert.deepEqual(await cursorOf(), [], 'the finished fax needs no cursor');
       assert.equal((await database.db.selectFrom('webhook_attempts').select('id').execute()).length, 1);
+    });
+
+    it('when the bus may have missed events, sweeps at once instead of at the next sweep', async () => {
+      await createWebhookEndpoint(database, accountId, { url: receiver.url }, Date.now() - 1);
+      const other = await t.openAnother();
+      await withDispatcher(
+        { recentSweepIntervalMs: 3_600_000, fullSweepIntervalMs: 3_600_000 },
+        async (d) => {
+          await d.idle();
+          // Written through another pool, whose bus this dispatcher does not hear: as by another process.
+          const fax = await startInboundFax(other, { to: numbers[0]!, from: '+14155550143' });
+          await sleep(100);
+          await d.idle();
+          assert.equal(receiver.received.length, 0, 'no wake-up, no sweep due');
+          (eventBusOf(database) as InProcessEventBus).announceMaybeMissed();
+          await settle(d, () => receiver.received.length >= 1);
+          assert.deepEqual(
+            receiver.received.map((r) => JSON.parse(r.body).data.faxId),
+            [fax.id],
+          );
+        },
+      );
     });
 
     it('two dispatchers on separate connections share the work without breaking per-fax order', async () => {

@@ -16,7 +16,8 @@
  * step by step, so one bad item cannot hold up the rest. Events committed by other processes, or whose
  * wake-up was lost in a crash, are found by the sweeps: a frequent one over the last few seconds of
  * events and a slower one from the durable watermark, which then moves up to `lookbackMs` before the
- * sweep began. The slow sweep also drops finished deliveries older than `retentionMs`.
+ * sweep began. Every `pruneIntervalMs` the delivery log past `retentionMs` and the cursors of finished
+ * faxes are dropped, in batches (prune-webhook-history).
  *
  * Time has two sources on purpose: `clock` schedules (due times, leases, endpoint health) and can be
  * driven by tests; the `webhook-timestamp` header and secret rotation use the wall clock, since
@@ -41,6 +42,7 @@ import {
   readFanOutWatermark,
 } from './fan-out-fax-events.ts';
 import { postWebhook, type WebhookAttempt } from './post-webhook.ts';
+import { pruneWebhookHistory } from './prune-webhook-history.ts';
 import {
   type AttemptResult,
   type RecordAttemptOptions,
@@ -50,17 +52,6 @@ import {
 import { webhookHeaders } from './webhook-signature.ts';
 
 const DEFAULT_RETENTION_MS = 30 * 86_400_000;
-
-/** Deletes finished deliveries (and, by cascade, their attempts) last touched before `before`. */
-async function pruneWebhookDeliveries(database: Database, before: number): Promise<void> {
-  await database.writeTransaction(async (trx) => {
-    await trx
-      .deleteFrom('webhook_deliveries')
-      .where('state', '!=', 'pending')
-      .where('updated_at', '<', before)
-      .execute();
-  });
-}
 
 export interface WebhookDispatcherOptions {
   /** The database the fax events are written through: its event bus and event-transaction hook. */
@@ -91,6 +82,13 @@ export interface WebhookDispatcherOptions {
   readonly lookbackMs?: number;
   /** Finished deliveries and their attempts are kept this long; default 30 days. */
   readonly retentionMs?: number;
+  /** How often the delivery log and the fan-out cursors are pruned; default every 10 min. */
+  readonly pruneIntervalMs?: number;
+  /**
+   * A final fax's cursor is dropped once its newest event is this much older than the fan-out
+   * watermark, a margin for sweeps still running from an older watermark; default 1 h.
+   */
+  readonly cursorMarginMs?: number;
   readonly disableAfterMs?: number;
   /** The scheduling clock; default Date.now. */
   readonly clock?: () => number;
@@ -129,6 +127,7 @@ export class WebhookDispatcher {
   #woken = false;
   #lastRecentSweep = 0;
   #lastFullSweep = 0;
+  #lastPrune = 0;
   #idleWaiters: (() => void)[] = [];
   #unsubscribe: (() => void) | null = null;
   #removeSink: (() => void) | null = null;
@@ -168,7 +167,18 @@ export class WebhookDispatcher {
           this.#fanOutInEventTransaction(trx, event),
         );
       }
-      this.#unsubscribe = eventBusOf(this.#o.database).subscribe({}, (event) => this.#committed(event));
+      const bus = eventBusOf(this.#o.database);
+      const stopEvents = bus.subscribe({}, (event) => this.#committed(event));
+      // Wake-ups may have been lost (the bus reconnected): both sweeps, now, find what they announced.
+      const stopResync = bus.onMaybeMissed(() => {
+        this.#lastRecentSweep = 0;
+        this.#lastFullSweep = 0;
+        this.notify();
+      });
+      this.#unsubscribe = () => {
+        stopEvents();
+        stopResync();
+      };
     }
     this.#loop = this.#run();
   }
@@ -266,9 +276,29 @@ export class WebhookDispatcher {
       fanned += full.fanned;
       // A fax that failed keeps the watermark where it is, so the next full sweep tries it again.
       if (full.complete) await advanceFanOutWatermark(database, wall - (this.#o.lookbackMs ?? 300_000));
-      await pruneWebhookDeliveries(database, this.#clock() - (this.#o.retentionMs ?? DEFAULT_RETENTION_MS));
+    }
+    if (wall - this.#lastPrune >= (this.#o.pruneIntervalMs ?? 600_000)) {
+      this.#lastPrune = wall;
+      await this.#prune(wall);
     }
     return fanned > 0;
+  }
+
+  /** Drops the delivery log past the retention and the cursors no sweep can need (prune-webhook-history). */
+  async #prune(wall: number): Promise<void> {
+    try {
+      const watermark = await readFanOutWatermark(this.#store);
+      const swept = Math.min(watermark, wall - (this.#o.recentWindowMs ?? 5_000));
+      const pruned = await pruneWebhookHistory(this.#store, {
+        deliveriesBefore: this.#clock() - (this.#o.retentionMs ?? DEFAULT_RETENTION_MS),
+        cursorsBefore: swept - (this.#o.cursorMarginMs ?? 3_600_000),
+      });
+      if (pruned.deliveries + pruned.cursors > 0) this.#o.logger?.info(pruned, 'webhook history pruned');
+      // More is due than one round takes: go on at the next pass rather than in one long stretch.
+      if (!pruned.complete) this.#lastPrune = 0;
+    } catch (error) {
+      this.#o.logger?.error({ err: error }, 'pruning the webhook history failed');
+    }
   }
 
   async #sweep(sinceMs: number): Promise<{ fanned: number; complete: boolean }> {
@@ -388,16 +418,22 @@ export class WebhookDispatcher {
         const now = this.#clock();
         const limit = this.#concurrency - this.#inFlight.size - this.#reservedCount;
         try {
-          const claimed = await database.writeTransaction(async (trx) => {
-            await fanOutFaxEventsIn(trx, database.engine, faxIds, now);
-            return claimWebhookDeliveriesIn(trx, database.engine, {
-              workerId: this.workerId,
-              limit,
-              leaseMs: this.#leaseMs,
-              now,
-              exclude: new Set(this.#inFlight.keys()),
-            });
-          });
+          // Not waiting for the disk: the events are durable already, and a crash that loses this
+          // commit loses the cursor's advance with it, so the loop fans the same events out again,
+          // under the same webhook-id (the event's).
+          const claimed = await database.writeTransaction(
+            async (trx) => {
+              await fanOutFaxEventsIn(trx, database.engine, faxIds, now);
+              return claimWebhookDeliveriesIn(trx, database.engine, {
+                workerId: this.workerId,
+                limit,
+                leaseMs: this.#leaseMs,
+                now,
+                exclude: new Set(this.#inFlight.keys()),
+              });
+            },
+            { durable: false },
+          );
           for (const c of claimed) this.#start(c);
         } catch (error) {
           // The loop's pass redoes them, fax by fax if need be.

@@ -1,8 +1,9 @@
 /**
  * @module webhooks/webhook-endpoints
- * An account's webhook endpoints in the store: create (with a new `whsec_` secret), change, delete,
- * rotate the secret (the old one keeps signing during the overlap), and the deliveries made outside
- * the event flow — a manual redelivery (same event, same `webhook-id`) and a test event.
+ * An account's webhook endpoints in the store: create (with a new `whsec_` secret, or a `whsk_` Ed25519
+ * signing key), change, delete, rotate the secret (the old one keeps signing during the overlap), and
+ * the deliveries made outside the event flow — a manual redelivery (same event, same `webhook-id`) and
+ * a test event.
  */
 import { ApiError } from '../api/errors.ts';
 import type { Database } from '../store/database.ts';
@@ -11,7 +12,7 @@ import { newDeliveryRow } from './fan-out-fax-events.ts';
 import { WEBHOOK_TEST_EVENT } from './webhook-event-types.ts';
 import { newWebhookId } from './webhook-ids.ts';
 import type { WebhookEnvelope } from './webhook-payload.ts';
-import { generateWebhookSecret } from './webhook-signature.ts';
+import { generateWebhookKey, type WebhookSigning, webhookSigningOf } from './webhook-signature.ts';
 import type { WebhookDeliveriesTable, WebhookEndpointsTable } from './webhook-tables.ts';
 
 export const DEFAULT_ROTATION_OVERLAP_MS = 24 * 3_600_000;
@@ -22,6 +23,8 @@ export interface EndpointInput {
   readonly eventTypes?: readonly string[];
   readonly numbers?: readonly string[];
   readonly enabled?: boolean;
+  /** How deliveries are signed; fixed at creation, default HMAC-SHA256 (`whsec_`). */
+  readonly signing?: WebhookSigning;
 }
 
 export async function createWebhookEndpoint(
@@ -37,7 +40,7 @@ export async function createWebhookEndpoint(
     description: input.description ?? null,
     event_types_json: JSON.stringify([...new Set(input.eventTypes ?? [])]),
     numbers_json: JSON.stringify([...new Set(input.numbers ?? [])]),
-    secret: generateWebhookSecret(),
+    secret: generateWebhookKey(input.signing ?? 'hmac-sha256'),
     previous_secret: null,
     previous_secret_until: null,
     enabled: input.enabled === false ? 0 : 1,
@@ -112,7 +115,8 @@ export async function rotateWebhookSecret(
 ): Promise<WebhookEndpointsTable> {
   const endpoint = await loadWebhookEndpoint(database, accountId, id);
   const set = {
-    secret: generateWebhookSecret(),
+    // The new key signs the same way as the old one.
+    secret: generateWebhookKey(webhookSigningOf(endpoint.secret)),
     previous_secret: overlapMs > 0 ? endpoint.secret : null,
     previous_secret_until: overlapMs > 0 ? now + overlapMs : null,
     updated_at: now,

@@ -12,8 +12,11 @@ export type FrameFault = 'pass' | 'drop' | 'bad-fcs' | Uint8Array;
 export interface MemoryLinkFaults {
   /** Called for every HDLC frame in this direction, numbered from 1 (ECM frames included). */
   readonly frame?: (frame: Uint8Array, index: number, modem: FaxModem) => FrameFault;
-  /** Called for each block of image (non-ECM page or TCF) data; returns the data to deliver. */
-  readonly image?: (data: Uint8Array, modem: FaxModem) => Uint8Array;
+  /**
+   * Called for each block of image (non-ECM page or TCF) data; returns the data to deliver, or null to lose it
+   * the way a packet transport does (the far end gets a 'loss' event in its place).
+   */
+  readonly image?: (data: Uint8Array, modem: FaxModem) => Uint8Array | null;
   /** Lose everything sent in this direction (a silent far end). */
   readonly mute?: boolean;
 }
@@ -81,11 +84,12 @@ export class MemoryPort implements T30Port {
     for await (const chunk of chunks) {
       for (let off = 0; off < chunk.length; off += IMAGE_CHUNK) {
         const part = chunk.slice(off, off + IMAGE_CHUNK);
-        this.transmit({
-          type: 'image',
-          modem,
-          data: this.faults.image ? this.faults.image(part, modem) : part,
-        });
+        const data = this.faults.image ? this.faults.image(part, modem) : part;
+        this.transmit(
+          data === null
+            ? { type: 'loss', modem, packets: 1, octets: part.length }
+            : { type: 'image', modem, data },
+        );
       }
     }
     this.transmit({ type: 'carrier-down' });

@@ -72,6 +72,8 @@ export async function stateFDocNonEcm(ctx: T30Context): Promise<T30State> {
   let started = false;
   let deadline = Date.now() + ctx.timers.t2;
   const progress = startProgress(ctx);
+  /** Data lost on the way: where it was missing (octets received before it) and how much. */
+  const gaps: PageDataGap[] = [];
   for (;;) {
     const event = await ctx.nextEvent(deadline);
     if (event === null) {
@@ -89,6 +91,12 @@ export async function stateFDocNonEcm(ctx: T30Context): Promise<T30State> {
         length += event.data.length;
         progress?.push(event.data);
       }
+    } else if (event.type === 'loss' && started) {
+      gaps.push({ at: length, octets: event.octets });
+      ctx.trace(
+        'rx',
+        `page data lost: ${event.packets} packets, about ${event.octets} octets after ${length}`,
+      );
     } else if (event.type === 'carrier-down' && started) {
       break;
     } else if (event.type === 'hdlc') {
@@ -113,9 +121,48 @@ export async function stateFDocNonEcm(ctx: T30Context): Promise<T30State> {
     xDpi: dpi.x,
     yDpi: dpi.y,
   });
-  ctx.trace('rx', `page data ${length} octets, ${ctx.rx.decoded.rows} rows, ${ctx.rx.decoded.badRows} bad`);
+  ctx.rx.decodedLoss = lostRows(gaps, length, ctx.rx.decoded.rows, dcs.compression, dpi.y);
+  ctx.trace(
+    'rx',
+    `page data ${length} octets, ${ctx.rx.decoded.rows} rows, ${ctx.rx.decoded.badRows} bad` +
+      (gaps.length > 0
+        ? `, ${ctx.rx.decodedLoss.octets} octets lost (about ${ctx.rx.decodedLoss.rows} rows)`
+        : ''),
+  );
   progress?.finish(ctx.rx.decoded.page);
   return 'F_POST_DOC_NON_ECM';
+}
+
+/** Non-ECM page data the transport reported lost: `octets` missing after the first `at` octets received. */
+export interface PageDataGap {
+  readonly at: number;
+  readonly octets: number;
+}
+
+/**
+ * The rows lost data held, to be judged as bad rows (T.30 copy quality): each gap costs the rows its octets held
+ * at the page's mean coded row length (fill to the minimum scan line time included, so it holds for sparse rows
+ * too), at least one. In MR the gap also spoils the 2-D rows after it up to the next 1-D row (K − 1 rows,
+ * T.4 §4.2.1.3.4): they are coded against a reference row that may not have arrived, and can decode without error
+ * into the wrong pixels, which the decoder cannot notice when the gap falls between two rows.
+ */
+export function lostRows(
+  gaps: readonly PageDataGap[],
+  receivedOctets: number,
+  decodedRows: number,
+  compression: 'mh' | 'mr' | 'mmr',
+  yDpi: number,
+): { readonly octets: number; readonly rows: number } {
+  if (gaps.length === 0) return { octets: 0, rows: 0 };
+  const rowOctets = decodedRows > 0 ? receivedOctets / decodedRows : 0;
+  const spoiled = compression === 'mr' ? kFactorFor(yDpi) - 1 : 0;
+  let octets = 0;
+  let rows = 0;
+  for (const gap of gaps) {
+    octets += gap.octets;
+    rows += Math.max(1, rowOctets > 0 ? Math.ceil(gap.octets / rowOctets) : 1) + spoiled;
+  }
+  return { octets, rows };
 }
 
 /** A tracker for the page about to arrive, when someone listens for progress. */

@@ -24,10 +24,18 @@ const MAX_ECM_PAGE_BYTES = 16 * 1024 * 1024;
 
 export type CopyQuality = 'good' | 'poor' | 'bad';
 
-export function copyQuality(rows: number, badRows: number): CopyQuality {
+/**
+ * The copy quality of a page of `rows` decoded rows, `badRows` of them bad, when image data estimated to hold
+ * `lostRows` rows never arrived (non-ECM over a lossy transport). Lost rows count as bad rows of the page, on top
+ * of the rows decoded, and the ratio thresholds above apply to the whole. A page with any lost data is never
+ * 'good': MCF would tell the sender the page arrived whole when we know it did not. Such a page is at best
+ * 'poor' (RTP: kept, reported with its bad rows and lost octets, the sender retrains), and 'bad' (RTN: sent
+ * again) past the 15 % limit.
+ */
+export function copyQuality(rows: number, badRows: number, lostRows = 0): CopyQuality {
   if (rows === 0) return 'bad';
-  const ratio = badRows / rows;
-  if (ratio < GOOD_PAGE_MAX_BAD_RATIO) return 'good';
+  const ratio = (badRows + lostRows) / (rows + lostRows);
+  if (ratio < GOOD_PAGE_MAX_BAD_RATIO && lostRows === 0) return 'good';
   if (ratio <= POOR_PAGE_MAX_BAD_RATIO) return 'poor';
   return 'bad';
 }
@@ -49,11 +57,13 @@ async function deliverPage(
   rows: number,
   badRows: number,
   quality: CopyQuality,
+  lostOctets = 0,
 ) {
   const info = {
     pageNumber: ctx.pages + 1,
     rows,
     badRows,
+    lostOctets,
     quality: quality === 'good' ? ('good' as const) : ('poor' as const),
     line: ctx.line()!,
   };
@@ -100,16 +110,22 @@ export async function stateFPostDocNonEcm(ctx: T30Context): Promise<T30State> {
     if (!cmd) continue;
     if (isPostPage(cmd.command)) {
       const decoded = ctx.rx.decoded as DecodedPage;
+      const lost = ctx.rx.decodedLoss;
       ctx.rx.decoded = null;
-      const quality = copyQuality(decoded.rows, decoded.badRows);
-      ctx.trace('rx', `page quality ${quality} (${decoded.badRows}/${decoded.rows} bad rows)`);
+      ctx.rx.decodedLoss = { octets: 0, rows: 0 };
+      const quality = copyQuality(decoded.rows, decoded.badRows, lost.rows);
+      ctx.trace(
+        'rx',
+        `page quality ${quality} (${decoded.badRows}/${decoded.rows} bad rows` +
+          (lost.octets > 0 ? `, ${lost.rows} rows lost with ${lost.octets} octets)` : ')'),
+      );
       if (quality === 'bad') {
         // RTN: the page is not kept; the sender retrains and sends it again (T.30 §5.3.6.1.7).
         await respond(ctx, Fcf.RTN);
         // After EOM phase B starts again whatever the response (T.30 Figure 5-2).
         return isEom(cmd.command) ? restartPhaseB(ctx) : 'F_DOC_NON_ECM';
       }
-      await deliverPage(ctx, decoded.page, decoded.rows, decoded.badRows, quality);
+      await deliverPage(ctx, decoded.page, decoded.rows, decoded.badRows + lost.rows, quality, lost.octets);
       await respond(ctx, quality === 'good' ? Fcf.MCF : Fcf.RTP);
       return afterResponse(ctx, cmd.command, false);
     }

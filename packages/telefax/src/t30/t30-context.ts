@@ -4,6 +4,7 @@
  * primitives to send frames and to wait for the far end's frames and image data.
  */
 
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { BilevelPage } from '../image/bilevel-page.ts';
 import type { DcsParameters, FaxCapabilities, FaxCompression } from './dis-dcs.ts';
 import { type FaxFailureReason, type NegotiatedLine, T30Failure, type T30Phase } from './fax-outcome.ts';
@@ -21,8 +22,14 @@ export interface ReceivedPageInfo {
   /** 1-based number of the page within the call. */
   readonly pageNumber: number;
   readonly rows: number;
+  /** Rows that failed to decode, plus the rows estimated lost with image data that never arrived. */
   readonly badRows: number;
-  /** The response the page gets once stored: MCF, or RTP for a page of poor but usable quality. */
+  /** Non-ECM: octets of the page's data lost on the way (reported by the transport); 0 when all arrived. */
+  readonly lostOctets: number;
+  /**
+   * The response the page gets once stored: MCF, or RTP for a page of poor but usable quality (also any page
+   * with lost data, however little: MCF confirms only a page that arrived whole).
+   */
   readonly quality: 'good' | 'poor';
   readonly line: NegotiatedLine;
 }
@@ -155,6 +162,8 @@ export interface ReceiveState {
   lastResponse: Uint8Array | null;
   /** Non-ECM: decoded page waiting for the post-page command. */
   decoded: DecodedPage | null;
+  /** Non-ECM: data of that page lost on the way (octets) and the rows it is estimated to have held. */
+  decodedLoss: { readonly octets: number; readonly rows: number };
   /** ECM: frames of the current block by frame number. */
   ecmFrames: Map<number, Uint8Array>;
   /** ECM: data of the completed blocks of the current page. */
@@ -232,6 +241,7 @@ export class T30Context {
     t1At: 0,
     lastResponse: null,
     decoded: null,
+    decodedLoss: { octets: 0, rows: 0 },
     ecmFrames: new Map(),
     ecmPageChunks: [],
     ecmLastBlock: null,
@@ -341,12 +351,18 @@ export class T30Context {
       }
       const pushed = this.pushedBack.shift();
       const remaining = deadlineAt - Date.now();
-      const event =
+      let event =
         pushed ?? (remaining > 0 ? await this.port.receive(Math.min(remaining, WAIT_SLICE_MS)) : null);
-      if (event === null) {
-        if (Date.now() >= deadlineAt) return null;
-        continue;
+      if (event === null && Date.now() >= deadlineAt) {
+        // The deadline may have passed while the event loop was busy elsewhere (a long decode, a page being
+        // stored, other calls in the process), with the far end's datagrams already waiting to be read or
+        // queued in the port: the timeout is real only if nothing arrived in time. Let pending I/O be read,
+        // then take what is queued before giving up.
+        await yieldToLoop();
+        event = await this.port.receive(0);
+        if (event === null) return null;
       }
+      if (event === null) continue;
       if (event.type === 'closed') {
         this.closed = true;
         this.fail('transport_closed', `transport closed: ${event.reason}`);

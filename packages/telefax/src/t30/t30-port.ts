@@ -46,6 +46,12 @@ export type PortEvent =
   | { readonly type: 'hdlc'; readonly modem: FaxModem; readonly frame: Uint8Array; readonly fcsOk: boolean }
   /** Non-ECM image data or TCF bytes, in arrival order. */
   | { readonly type: 'image'; readonly modem: FaxModem; readonly data: Uint8Array }
+  /**
+   * Non-ECM image data (a page or TCF) lost on the way and not recovered, at this point of the data: `packets`
+   * transport packets (T.38: UDPTL packets that neither redundancy nor FEC brought back) holding about `octets`
+   * octets. Lines that cannot tell (an audio modem) never raise it; in ECM, frames lost are asked for again (PPR).
+   */
+  | { readonly type: 'loss'; readonly modem: FaxModem; readonly packets: number; readonly octets: number }
   /** The far end's carrier stopped (signal end, or a no-signal indicator). */
   | { readonly type: 'carrier-down' }
   /** The transport is gone (socket closed, call ended); no more events follow. */

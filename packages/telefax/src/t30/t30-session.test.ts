@@ -7,7 +7,7 @@ import type { FaxOutcome } from './fax-outcome.ts';
 import { Fcf } from './fcf.ts';
 import { buildFrame } from './hdlc-frame.ts';
 import { createMemoryPortPair, type MemoryLinkFaults } from './memory-port-pair.ts';
-import { T30Session, type T30SessionOptions } from './t30-session.ts';
+import { type ReceivedPageInfo, T30Session, type T30SessionOptions } from './t30-session.ts';
 
 const FAST = { t1: 3000, t2: 1500, t3: 1000, t4: 400, t5: 3000 };
 
@@ -286,6 +286,62 @@ describe('T30Session over the memory port', () => {
       assert.equal(r.receiver.ok, true, `ECM ${ecm}: ${JSON.stringify(r.receiver)}`);
       assertSame(r.received, pages);
     }
+  });
+
+  /** Loses the image chunks numbered in `lost` (1-based, page data only: TCF is all zeros) of the first try. */
+  function losePageData(lost: readonly number[]): MemoryLinkFaults {
+    let n = 0;
+    return {
+      image: (data) => (data.some((octet) => octet !== 0) && lost.includes(++n) ? null : data),
+    };
+  }
+
+  test('non-ECM page data lost on the way: RTP, never MCF; the page is kept as poor with its loss', async () => {
+    const pages = [samplePage('text', 1728, 400, 7)];
+    const infos: ReceivedPageInfo[] = [];
+    const trace: string[] = [];
+    const r = await exchange(pages, {
+      sender: { ecm: false, compression: 'mr' },
+      receiver: {
+        ecm: false,
+        onPage: (_page, info) => {
+          infos.push(info);
+        },
+        onTrace: (e) => trace.push(`${e.dir} ${e.what}`),
+      },
+      faults: { a: losePageData([2]) },
+    });
+    assert.ok(r.sender.ok && r.receiver.ok, JSON.stringify(r));
+    assert.equal(infos.length, 1);
+    assert.equal(infos[0].quality, 'poor');
+    assert.equal(infos[0].lostOctets, 1024);
+    assert.ok(infos[0].badRows > 0);
+    assert.ok(trace.includes('tx RTP') && !trace.includes('tx MCF'), trace.join('\n'));
+  });
+
+  test('non-ECM page data lost beyond the copy-quality limit: RTN, the page comes again and arrives whole', async () => {
+    const pages = [samplePage('text', 1728, 400, 7)];
+    const infos: ReceivedPageInfo[] = [];
+    const received: BilevelPage[] = [];
+    const trace: string[] = [];
+    const r = await exchange(pages, {
+      sender: { ecm: false, compression: 'mh' },
+      receiver: {
+        ecm: false,
+        onPage: (page, info) => {
+          received.push(page);
+          infos.push(info);
+        },
+        onTrace: (e) => trace.push(`${e.dir} ${e.what}`),
+      },
+      faults: { a: losePageData([2, 3, 4, 5, 6, 7, 8, 9]) },
+    });
+    assert.ok(r.sender.ok && r.receiver.ok, JSON.stringify(r));
+    assert.ok(trace.includes('tx RTN'), trace.join('\n'));
+    assert.equal(infos.length, 1);
+    assert.equal(infos[0].lostOctets, 0);
+    assert.equal(infos[0].quality, 'good');
+    assert.ok(samePixels(received[0], pages[0]));
   });
 
   test('no pages to send → document_error', async () => {

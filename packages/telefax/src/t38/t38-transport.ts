@@ -220,6 +220,10 @@ export class T38Transport implements T30Port {
   private hdlc = new Uint8Array(512);
   private hdlcLength = 0;
   private hdlcMissing = false;
+  /** Octets of the largest non-ECM data field of the current carrier: what a lost packet of it held. */
+  private imageChunk = 0;
+  /** Packets lost where the octets they held are not known yet (before the first data of a carrier). */
+  private lossPending = 0;
   private closedReason: string | null = null;
 
   /** Binds a UDPTL endpoint and wraps it. */
@@ -249,8 +253,9 @@ export class T38Transport implements T30Port {
     // A lost packet may have held part of the frame being assembled (or its start): that frame cannot be trusted.
     // The flag clears at the next frame end or carrier change, so a loss costs at most one frame a false "bad
     // FCS", never a corrupt frame reported good.
-    endpoint.onLoss = () => {
+    endpoint.onLoss = (_firstSeq, count) => {
       this.hdlcMissing = true;
+      this.imageLoss(count);
     };
     endpoint.onClose = (reason) => this.shutdown(reason);
   }
@@ -520,7 +525,9 @@ export class T38Transport implements T30Port {
       // loss reported just before may have taken the frame's start with the indicator, and every HDLC frame starts
       // with the 0xFF address octet, so anything else means octets are missing (as spandsp's t38_terminal.c judges).
       const missing = this.hdlcMissing;
+      const lossPending = this.lossPending;
       this.carrierUp(modem);
+      this.lossPending = lossPending;
       const first = fields[0];
       this.hdlcMissing =
         missing || (first.type === 'hdlc-data' && first.data !== undefined && first.data[0] !== 0xff);
@@ -547,10 +554,10 @@ export class T38Transport implements T30Port {
           this.carrierDown();
           break;
         case 't4-non-ecm-data':
-          if (data) this.push({ type: 'image', modem, data: reversedCopy(data) });
+          if (data) this.pushImage(modem, data);
           break;
         case 't4-non-ecm-sig-end':
-          if (data) this.push({ type: 'image', modem, data: reversedCopy(data) });
+          if (data) this.pushImage(modem, data);
           this.carrierDown();
           break;
         default:
@@ -565,8 +572,10 @@ export class T38Transport implements T30Port {
     this.rxState = 'carrier';
     this.rxModem = modem;
     this.hdlcLength = 0;
-    // Losses before a new carrier say nothing about its frames.
+    // Losses before a new carrier say nothing about its frames or its data.
     this.hdlcMissing = false;
+    this.imageChunk = 0;
+    this.lossPending = 0;
     this.push({ type: 'carrier-up', modem });
   }
 
@@ -577,7 +586,34 @@ export class T38Transport implements T30Port {
     this.rxTone = null;
     this.hdlcLength = 0;
     this.hdlcMissing = false;
+    this.imageChunk = 0;
+    this.lossPending = 0;
     this.push({ type: 'carrier-down' });
+  }
+
+  private pushImage(modem: FaxModem, data: Uint8Array): void {
+    if (data.length > this.imageChunk) this.imageChunk = data.length;
+    if (this.lossPending > 0) {
+      const packets = this.lossPending;
+      this.lossPending = 0;
+      this.push({ type: 'loss', modem, packets, octets: packets * this.imageChunk });
+    }
+    this.push({ type: 'image', modem, data: reversedCopy(data) });
+  }
+
+  /**
+   * UDPTL packets lost for good (T.38 §9.1: sequence numbers skipped that neither redundancy nor FEC restored).
+   * Within non-ECM data each held about one data field, the size the sender uses for all but the last: the T.30
+   * receiver counts the loss in its copy-quality judgement. A loss before the carrier's first data (its indicator
+   * and first packets, say) is held until that data shows what the packets held; other losses (HDLC, tones)
+   * concern no image data and are dealt with by the frame's FCS.
+   */
+  private imageLoss(packets: number): void {
+    if (this.rxState === 'carrier' && this.imageChunk > 0 && this.rxModem !== null) {
+      this.push({ type: 'loss', modem: this.rxModem, packets, octets: packets * this.imageChunk });
+    } else if (this.rxModem !== 'v21') {
+      this.lossPending += packets;
+    }
   }
 
   private appendHdlc(data: Uint8Array): void {

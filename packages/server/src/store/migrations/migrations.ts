@@ -6,9 +6,15 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001-init.ts';
 import * as m0002 from './0002-webhooks.ts';
 import * as m0003 from './0003-event-streams.ts';
+import * as m0004 from './0004-bootstrap.ts';
+import * as m0005 from './0005-blob-key-indexes.ts';
+import * as m0006 from './0006-webhook-retention.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001-init': m0001,
   '0002-webhooks': m0002,
   '0003-event-streams': m0003,
+  '0004-bootstrap': m0004,
+  '0005-blob-key-indexes': m0005,
+  '0006-webhook-retention': m0006,
 };

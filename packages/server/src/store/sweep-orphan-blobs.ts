@@ -1,0 +1,189 @@
+/**
+ * @module store/sweep-orphan-blobs
+ * Removes what a crash can leave behind in storage. Documents and pages are written to the blob store
+ * before the row that names them commits, and a deleted fax's blobs go after its row is scrubbed; a crash
+ * in between leaves blobs no row refers to. Scratch directories (multipart uploads being read, blobs being
+ * written) keep the files of requests and writes a crash cut off.
+ *
+ * A blob is an orphan when no document or page row holds its key. Only blobs last written longer ago than
+ * the grace period are considered: a write in flight has a recent time, and its row follows within
+ * moments. Before a blob goes its time is read again, so one written again meanwhile (a retried attempt
+ * rendering the same page) is kept.
+ */
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { assertBlobKey, type BlobEntry, type BlobStore } from './blob-store.ts';
+import type { Database } from './database.ts';
+
+/** Far longer than any write takes from the blob to its committed row. */
+export const ORPHAN_GRACE_MS = 60 * 60 * 1000;
+export const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
+/** Keys looked up per query. */
+const BATCH = 500;
+
+export interface SweepOptions {
+  /** Blobs and files written more recently than this are left alone; default one hour. */
+  readonly graceMs?: number;
+  readonly now?: number;
+  /** Stops the sweep between blobs, e.g. when the server shuts down. */
+  readonly signal?: AbortSignal;
+}
+
+export interface SweepResult {
+  /** Blobs old enough to be considered. */
+  readonly examined: number;
+  readonly deleted: readonly string[];
+}
+
+export async function sweepOrphanBlobs(
+  database: Database,
+  blobs: BlobStore,
+  options: SweepOptions = {},
+): Promise<SweepResult> {
+  const cutoff = (options.now ?? Date.now()) - (options.graceMs ?? ORPHAN_GRACE_MS);
+  let examined = 0;
+  const deleted: string[] = [];
+  let batch: BlobEntry[] = [];
+  const settle = async () => {
+    const referenced = await referencedKeys(
+      database,
+      batch.map((b) => b.key),
+    );
+    for (const { key } of batch) {
+      if (options.signal?.aborted) return;
+      if (referenced.has(key) || !(await stillOlderThan(blobs, key, cutoff))) continue;
+      await blobs.delete(key);
+      deleted.push(key);
+    }
+    batch = [];
+  };
+  for await (const entry of blobs.scan('')) {
+    if (options.signal?.aborted) break;
+    // A file under a name no put could have made is not ours to judge.
+    if (entry.modifiedAt >= cutoff || !isBlobKey(entry.key)) continue;
+    examined++;
+    batch.push(entry);
+    if (batch.length >= BATCH) await settle();
+  }
+  if (batch.length > 0 && !options.signal?.aborted) await settle();
+  return { examined, deleted };
+}
+
+function isBlobKey(key: string): boolean {
+  try {
+    assertBlobKey(key);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function referencedKeys(database: Database, keys: readonly string[]): Promise<Set<string>> {
+  const [documents, pages] = await Promise.all([
+    database.db.selectFrom('fax_documents').select('blob_key').where('blob_key', 'in', keys).execute(),
+    database.db.selectFrom('fax_pages').select('blob_key').where('blob_key', 'in', keys).execute(),
+  ]);
+  return new Set([...documents, ...pages].map((r) => r.blob_key!));
+}
+
+async function stillOlderThan(blobs: BlobStore, key: string, cutoff: number): Promise<boolean> {
+  for await (const entry of blobs.scan(key)) {
+    if (entry.key === key) return entry.modifiedAt < cutoff;
+  }
+  return false;
+}
+
+/** Removes the files directly in `directory` last written before the grace period; returns how many. */
+export async function sweepStaleFiles(directory: string, options: SweepOptions = {}): Promise<number> {
+  const cutoff = (options.now ?? Date.now()) - (options.graceMs ?? ORPHAN_GRACE_MS);
+  let names: string[];
+  try {
+    names = await readdir(directory);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (options.signal?.aborted) break;
+    const path = join(directory, name);
+    try {
+      const info = await stat(path);
+      if (!info.isFile() || info.mtimeMs >= cutoff) continue;
+      await rm(path, { force: true });
+      removed++;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  return removed;
+}
+
+export interface StorageSweepOptions {
+  readonly database: Database;
+  readonly blobs: BlobStore;
+  /** Directories of scratch files to clear of stale ones (not recursive). */
+  readonly scratchDirectories: readonly string[];
+  readonly graceMs?: number;
+  readonly intervalMs?: number;
+  readonly logger?: Logger;
+}
+
+export interface StorageSweeps {
+  /** Resolves once a sweep in progress has stopped. */
+  stop(): Promise<void>;
+  /** Sweeps now, unless a sweep is in progress; resolves when that sweep ends. */
+  runNow(): Promise<void>;
+}
+
+/**
+ * Sweeps at once (in the background: a large store must not delay the start) and then every interval.
+ * Several processes sweeping one store do no harm: a blob is deleted only when nothing refers to it.
+ */
+export function startStorageSweeps(options: StorageSweepOptions): StorageSweeps {
+  const stopping = new AbortController();
+  let running: Promise<void> | null = null;
+  const sweep = async () => {
+    const signal = stopping.signal;
+    const graceMs = options.graceMs;
+    try {
+      const { examined, deleted } = await sweepOrphanBlobs(options.database, options.blobs, {
+        graceMs,
+        signal,
+      });
+      let stale = 0;
+      for (const directory of options.scratchDirectories) {
+        stale += await sweepStaleFiles(directory, { graceMs, signal });
+      }
+      if (deleted.length > 0 || stale > 0) {
+        options.logger?.info(
+          { examined, orphanBlobs: deleted.length, staleFiles: stale },
+          'removed orphan blobs and stale scratch files',
+        );
+      }
+    } catch (error) {
+      if (!signal.aborted) options.logger?.error({ err: error }, 'storage sweep failed');
+    }
+  };
+  // A sweep still going when the next is due (a very large store) is not doubled.
+  const runNow = () => {
+    if (running === null && !stopping.signal.aborted) {
+      running = sweep().finally(() => {
+        running = null;
+      });
+    }
+    return running ?? Promise.resolve();
+  };
+  void runNow();
+  const timer = setInterval(() => void runNow(), options.intervalMs ?? SWEEP_INTERVAL_MS);
+  timer.unref();
+  return {
+    runNow,
+    async stop() {
+      clearInterval(timer);
+      stopping.abort();
+      await running;
+    },
+  };
+}
