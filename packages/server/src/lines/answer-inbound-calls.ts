@@ -25,7 +25,7 @@ export interface AnswerInboundOptions {
   /** Address written in SDP when it differs from the bound one (NAT). */
   readonly advertisedMediaAddress?: string;
   readonly capabilities?: T38Capabilities;
-  /** G.711 codecs accepted while a call is audio, in order of preference; default PCMU, PCMA. */
+  /** G.711 codecs accepted while a call is audio (the trunk's); default PCMU, PCMA. */
   readonly codecs?: readonly G711Codec[];
   /** A SIP status to refuse an INVITE with before any lookup (e.g. 403 from an address not of the trunk). */
   readonly screen?: (invite: IncomingInvite) => number | null;

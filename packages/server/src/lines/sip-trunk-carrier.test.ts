@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { formatDigestChallenge, verifyAuthorization } from 'telefax/sip/digest-auth';
 import { FaxCallError, placeFaxCall } from 'telefax/sip/fax-call';
+import { parseSdp, serializeSdp } from 'telefax/sip/sdp';
+import { audioMedia, createSessionDescription } from 'telefax/sip/sdp-offer-answer';
 import { UserAgent } from 'telefax/sip/user-agent';
 import { UdptlEndpoint } from 'telefax/t38/udptl-endpoint';
 import type { InboundCallHandler, InboundCallOffer } from './carrier.ts';
@@ -115,6 +117,74 @@ describe('SipTrunkCarrier', () => {
     assert.equal(offers.at(-1)?.to, '+14155550100');
     assert.equal(await call('127.0.0.2', '5550100'), 403);
     assert.equal(offers.length, 1, 'a refused source is not offered');
+  });
+
+  it('offers only the configured codecs: ["PCMA"] makes an audio m-line of payload types 8 and 101', async () => {
+    const sbc = await UserAgent.create({ host: '127.0.0.1', port: 0 });
+    closing.push(() => sbc.close());
+    const offers: string[][] = [];
+    sbc.onInvite = (invite) => {
+      offers.push(invite.offer!.media.flatMap((m) => [m.type, ...m.formats]));
+      invite.reject(486);
+    };
+    const carrier = await SipTrunkCarrier.start(
+      trunk({ proxy: `sip:127.0.0.1:${sbc.stack.port('UDP')}`, codecs: ['PCMA'] }),
+    );
+    closing.push(() => carrier.close());
+    await assert.rejects(
+      carrier.placeCall({ to: '+14155550100', from: '+14155550199', signal: new AbortController().signal }),
+      (error: unknown) => error instanceof FaxCallError && error.reason === 'busy',
+    );
+    assert.deepEqual(offers, [['audio', '8', '101']]);
+  });
+
+  it('answers only with its configured codecs: a PCMU-only offer to a PCMA trunk is refused with 488', async () => {
+    const failed: string[] = [];
+    const carrier = await SipTrunkCarrier.start(trunk({ proxy: 'sip:127.0.0.1:9', codecs: ['PCMA'] }));
+    closing.push(() => carrier.close());
+    await carrier.listen({
+      offer: async () => true,
+      answered: () => {},
+      failed: (_o, reason) => failed.push(reason),
+    });
+    const ua = await UserAgent.create({ host: '127.0.0.1', port: 0 });
+    closing.push(() => ua.close());
+    const udptl = await UdptlEndpoint.open({ localAddress: '127.0.0.1' });
+    closing.push(() => udptl.close());
+    const status = await placeFaxCall({
+      target: `sip:5550100@127.0.0.1:${carrier.sipPort}`,
+      userAgent: ua,
+      t38: { localPort: udptl.localPort, codecs: ['PCMU'] },
+    }).then(
+      () => 200,
+      (error: unknown) => (error instanceof FaxCallError ? (error.status ?? -1) : -2),
+    );
+    assert.equal(status, 488);
+    assert.deepEqual(failed, ['t38_not_supported']);
+  });
+
+  it('answers an offer of PCMU then PCMA with PCMA when configured with ["PCMA"]', async () => {
+    const carrier = await SipTrunkCarrier.start(trunk({ proxy: 'sip:127.0.0.1:9', codecs: ['PCMA'] }));
+    closing.push(() => carrier.close());
+    await carrier.listen({
+      offer: async () => true,
+      answered: (_offer, taken) => closing.push(() => taken.udptl.close()),
+      failed: () => {},
+    });
+    const ua = await UserAgent.create({ host: '127.0.0.1', port: 0 });
+    closing.push(() => ua.close());
+    const offer = createSessionDescription({ address: '127.0.0.1', sessionId: '3', sessionVersion: 1 }, [
+      audioMedia(9, ['PCMU', 'PCMA']),
+    ]);
+    let answer: string[] = [];
+    const dialog = await ua.invite(`sip:5550100@127.0.0.1:${carrier.sipPort}`, {
+      sdp: serializeSdp(offer),
+      onDialog: (d) => {
+        answer = parseSdp(d.remoteSdp!).media.flatMap((m) => [m.type, ...m.formats]);
+      },
+    }).dialog;
+    await dialog.bye('local-bye');
+    assert.deepEqual(answer, ['audio', '8', '101']);
   });
 
   it('dials through its dial plan template', () => {

@@ -111,7 +111,7 @@ export class SipTrunkCarrier implements Carrier {
         userAgent: this.userAgent,
         from: `sip:${request.from}@${this.config.domain}`,
         headers: [['P-Asserted-Identity', `<sip:${request.from}@${this.config.domain}>`]],
-        t38: { localPort: udptl.localPort, address: this.sdpHost },
+        t38: { localPort: udptl.localPort, address: this.sdpHost, codecs: this.config.codecs },
         policy: this.policy(),
         signal: request.signal,
       });
@@ -135,6 +135,7 @@ export class SipTrunkCarrier implements Carrier {
       pacing: this.pacing,
       mediaAddress: this.mediaHost,
       advertisedMediaAddress: this.sdpHost,
+      codecs: this.config.codecs,
       routeDid: (did, invite) => {
         const user = (() => {
           try {

@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
 import { after, describe, it } from 'node:test';
+import { CED_FREQUENCY_HZ, CNG_FREQUENCY_HZ } from '../rtp/fax-tones.ts';
+import { decodeG711 } from '../rtp/g711.ts';
+import { toneShare } from '../rtp/goertzel.ts';
+import { parseRtpPacket, type RtpPacket } from '../rtp/rtp-packet.ts';
 import { answerFaxCalls, type FaxCall, FaxCallError, type FaxCallPolicy, placeFaxCall } from './fax-call.ts';
 import { parseSdp, serializeSdp } from './sdp.ts';
-import { answerOffer } from './sdp-offer-answer.ts';
+import { answerOffer, audioMedia, createSessionDescription, t38ReOffer } from './sdp-offer-answer.ts';
+import { t38OfferParams } from './sdp-t38.ts';
 import { createResponse, type SipMessage, type SipRequest } from './sip-message.ts';
 import { parseSipMessage } from './sip-parser.ts';
 import { serializeSipMessage } from './sip-serializer.ts';
@@ -357,5 +362,183 @@ describe('fax calls', () => {
     assertCrossed(outgoing, await incoming);
     await outgoing.hangup();
     await outgoing.ended;
+  });
+});
+
+describe('fax calls: the audio phase', () => {
+  const sockets: Socket[] = [];
+  after(() => {
+    for (const s of sockets) s.close();
+  });
+
+  /** An RTP port on 127.0.0.1 that keeps every RTP packet it receives. */
+  async function rtpListener(): Promise<{ port: number; packets: RtpPacket[] }> {
+    const socket = createSocket('udp4');
+    sockets.push(socket);
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+    const packets: RtpPacket[] = [];
+    socket.on('message', (m) => {
+      const packet = parseRtpPacket(m);
+      if (packet) packets.push(packet);
+    });
+    return { port: socket.address().port, packets };
+  }
+
+  function assertStream(packets: readonly RtpPacket[], payloadType: number) {
+    assert.ok(packets.length > 10, `${packets.length} packets`);
+    for (let i = 1; i < packets.length; i++) {
+      const [a, b] = [packets[i - 1]!, packets[i]!];
+      assert.equal(b.payloadType, payloadType);
+      assert.equal(b.ssrc, a.ssrc);
+      assert.equal(b.sequenceNumber, (a.sequenceNumber + 1) & 0xffff);
+      const step = (b.timestamp - a.timestamp) >>> 0;
+      assert.ok(step >= 160 && step % 160 === 0, `timestamp step ${step}`);
+    }
+  }
+
+  /** The received audio laid out by RTP timestamp from the first packet (a skipped stretch stays zero). */
+  function timeline(packets: readonly RtpPacket[], codec: 'PCMU' | 'PCMA'): Int16Array {
+    const first = packets[0]!.timestamp;
+    const end = ((packets.at(-1)!.timestamp - first) >>> 0) + 160;
+    const out = new Int16Array(end);
+    for (const p of packets) out.set(decodeG711(p.payload, codec), (p.timestamp - first) >>> 0);
+    return out;
+  }
+  const silent = (samples: Int16Array) => samples.every((x) => Math.abs(x) <= 8);
+
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('the caller sends CNG over RTP in the codec of the answer (PCMA only), and stops when T.38 takes over', async () => {
+    const rtp = await rtpListener();
+    const callee = await agent();
+    let offered: string[] = [];
+    const dialog = new Promise<import('./dialog.ts').Dialog>((resolve) => {
+      callee.onInvite = (invite) => {
+        offered = [...invite.offer!.media[0]!.formats];
+        const answer = answerOffer(invite.offer!, {
+          origin: { address: '127.0.0.1', sessionId: '1', sessionVersion: 1 },
+          audioPort: rtp.port,
+          codecs: ['PCMA'],
+        });
+        void invite.accept({ sdp: serializeSdp(answer.sdp) }).then(resolve);
+      };
+    });
+    const caller = await agent();
+    const placed = placeFaxCall({
+      target: uri(callee),
+      userAgent: caller,
+      t38: { localPort: 20000 },
+      policy: { reinviteWaitMs: 10_000 },
+    });
+    const answered = await dialog;
+    assert.deepEqual(offered, ['0', '8', '101'], 'default offer: PCMU, PCMA, telephone-event');
+    await waitFor(() => rtp.packets.length >= 30, 5000, 'RTP from the caller');
+    assertStream(rtp.packets, 8);
+    // CNG: 0.5 s of 1100 Hz (4000 samples), then silence.
+    const audio = timeline(rtp.packets, 'PCMA');
+    const cng = audio.subarray(0, 4000);
+    assert.ok(toneShare(cng, CNG_FREQUENCY_HZ) > 0.95, `1100 Hz share ${toneShare(cng, CNG_FREQUENCY_HZ)}`);
+    assert.ok(toneShare(cng, CED_FREQUENCY_HZ) < 0.01);
+    assert.ok(silent(audio.subarray(4000, 4800)), 'silence after the burst');
+
+    const reoffer = t38ReOffer(
+      { address: '127.0.0.1', sessionId: '1', sessionVersion: 2 },
+      parseSdp(answered.localSdp!),
+      31002,
+      t38OfferParams(),
+    );
+    assert.equal((await answered.reinvite(serializeSdp(reoffer))).status, 200);
+    const call = await placed;
+    assert.equal(call.media.remotePort, 31002);
+    await sleep(100);
+    const settled = rtp.packets.length;
+    await sleep(300);
+    assert.equal(rtp.packets.length, settled, 'no RTP after the switch to T.38');
+    await call.hangup();
+  });
+
+  it('the answerer takes a PCMA-only offer, plays CED after the silence, and stops at T.38', async () => {
+    const rtp = await rtpListener();
+    const callee = await agent();
+    const incoming = new Promise<FaxCall>((resolve, reject) => {
+      void answerFaxCalls({
+        userAgent: callee,
+        t38: { localPort: 30000 },
+        policy: { sendReinvite: false, cedDelayMs: 200 },
+        onCall: resolve,
+        onError: reject,
+      });
+    });
+    const caller = await agent();
+    const offer = createSessionDescription({ address: '127.0.0.1', sessionId: '7', sessionVersion: 1 }, [
+      audioMedia(rtp.port, ['PCMA']),
+    ]);
+    const dialog = await caller.invite(uri(callee), { sdp: serializeSdp(offer) }).dialog;
+    const answer = parseSdp(dialog.remoteSdp!).media[0]!;
+    assert.deepEqual(answer.formats, ['8', '101']);
+    // 200 ms of silence (10 packets), then CED.
+    await waitFor(() => rtp.packets.length >= 40, 5000, 'RTP from the answerer');
+    assertStream(rtp.packets, 8);
+    assert.ok(silent(timeline(rtp.packets, 'PCMA').subarray(0, 1600)), 'silence before CED');
+    const ced = timeline(rtp.packets, 'PCMA').subarray(1600, 6400);
+    assert.ok(toneShare(ced, CED_FREQUENCY_HZ) > 0.95, `2100 Hz share ${toneShare(ced, CED_FREQUENCY_HZ)}`);
+    assert.ok(toneShare(ced, CNG_FREQUENCY_HZ) < 0.01);
+
+    const reoffer = t38ReOffer(
+      { address: '127.0.0.1', sessionId: '7', sessionVersion: 2 },
+      offer,
+      21002,
+      t38OfferParams(),
+    );
+    assert.equal((await dialog.reinvite(serializeSdp(reoffer))).status, 200);
+    const call = await incoming;
+    assert.equal(call.media.remotePort, 21002);
+    await sleep(100);
+    const settled = rtp.packets.length;
+    await sleep(300);
+    assert.equal(rtp.packets.length, settled, 'no RTP after the switch to T.38');
+    await dialog.bye('local-bye');
+  });
+
+  it('codecs: an offer of only PCMA, and an answerer that takes only PCMU refuses it', async () => {
+    const callee = await agent();
+    const errors: FaxCallError[] = [];
+    await answerFaxCalls({
+      userAgent: callee,
+      t38: { localPort: 30000, codecs: ['PCMU'] },
+      onCall: () => assert.fail('no call expected'),
+      onError: (e) => errors.push(e),
+    });
+    const caller = await agent();
+    const rejected = await placeFaxCall({
+      target: uri(callee),
+      userAgent: caller,
+      t38: { localPort: 20000, codecs: ['PCMA'] },
+    }).catch((e: unknown) => e);
+    assert.ok(rejected instanceof FaxCallError && rejected.status === 488, String(rejected));
+    await waitFor(() => errors.length > 0, 5000, 'the callee to report the refusal');
+    assert.equal(errors[0]!.reason, 't38_not_supported');
+  });
+
+  it('a caller hearing CED re-INVITEs at once instead of waiting reinviteWaitMs', async () => {
+    const callee = await agent();
+    const incoming = new Promise<FaxCall>((resolve, reject) => {
+      void answerFaxCalls({
+        userAgent: callee,
+        t38: { localPort: 30000 },
+        policy: { sendReinvite: false, cedDelayMs: 0 },
+        onCall: resolve,
+        onError: reject,
+      });
+    });
+    const caller = await agent();
+    const outgoing = await placeFaxCall({
+      target: uri(callee),
+      userAgent: caller,
+      t38: { localPort: 20000 },
+      policy: { reinviteWaitMs: 60_000, switchTimeoutMs: 4000 },
+    });
+    assertCrossed(outgoing, await incoming);
+    await outgoing.hangup();
   });
 });

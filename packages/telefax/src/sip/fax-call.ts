@@ -8,11 +8,19 @@
  * stream) ends the call as `t38_not_supported`; one that never switches ends it as `fax_not_detected` when the
  * switch deadline passes. Every wait has a deadline, so no call hangs.
  *
+ * While a call is audio it carries RTP (fax-audio-phase.ts): G.711 in the negotiated codec from the port our audio
+ * m-line advertises, with CNG when calling and CED when answering, because gateways detect fax by these tones and
+ * some drop calls that send no RTP. Hearing the far end's tone brings our own re-INVITE forward; nothing waits for
+ * the audio, and it stops when T.38 is established.
+ *
  * The result is the negotiated UDPTL peer and T.38 parameters; running T.30 over it is the T.38 transport's job.
  */
 import { randomInt } from 'node:crypto';
+import type { Socket } from 'node:dgram';
+import type { G711Codec } from '../rtp/g711.ts';
 import type { Dialog, DialogEndReason, ReinviteAnswer } from './dialog.ts';
 import type { DigestCredentials } from './digest-auth.ts';
+import { FaxAudioPhase } from './fax-audio-phase.ts';
 import type { IncomingInvite } from './incoming-invite.ts';
 import { parseSdp, type SdpMedia, type SessionDescription, serializeSdp } from './sdp.ts';
 import {
@@ -71,6 +79,18 @@ export interface FaxCallPolicy {
   readonly noAnswerTimeoutMs?: number;
   /** Backstop: BYE after this long whatever happens. Default 2 h. */
   readonly maxCallDurationMs?: number;
+  /**
+   * While the call is audio, send G.711 RTP with our fax tone (CNG calling, CED answering, then silence) and read
+   * what arrives, so that gateways detect a fax and do not drop a silent call. Default true.
+   */
+  readonly audioRtp?: boolean;
+  /** Answering: silence before CED (T.30: 1.8–2.5 s). Default 2000. */
+  readonly cedDelayMs?: number;
+  /**
+   * Send our own re-INVITE as soon as the far end's fax tone is heard (CED when calling, CNG when answering)
+   * instead of waiting the full reinviteWaitMs / answerReinviteDelayMs. Only with sendReinvite. Default true.
+   */
+  readonly reinviteOnFaxTone?: boolean;
 }
 
 export interface FaxMediaOptions {
@@ -79,8 +99,20 @@ export interface FaxMediaOptions {
   /** Address for c= lines; default the UA's host. */
   readonly address?: string;
   readonly capabilities?: T38Capabilities;
-  /** RTP port advertised while the call is in audio; default localPort + 2. No RTP is processed. */
+  /**
+   * RTP port advertised while the call is in audio, for RTP that something else handles (we send none on it).
+   * Default: the port of `audioSocket`, or of a socket bound for the call (policy.audioRtp), else localPort + 2.
+   */
   readonly audioPort?: number;
+  /** A bound UDP socket for the audio phase's RTP; its port is advertised. It stays open when the call ends. */
+  readonly audioSocket?: Socket;
+  /** Where to bind the call's own RTP socket; default the user agent's bind address. */
+  readonly audioBindAddress?: string;
+  /**
+   * G.711 codecs for the audio phase: our offer lists them in this order; answering takes the first codec of the
+   * offer that is in this list (the offerer's order, RFC 3264 §6.1). Default PCMU, PCMA.
+   */
+  readonly codecs?: readonly G711Codec[];
 }
 
 /** The negotiated T.38 session: where to send UDPTL and with which parameters. */
@@ -121,7 +153,28 @@ const DEFAULTS: Required<FaxCallPolicy> = {
   preferInDualOffer: 't38',
   noAnswerTimeoutMs: 60_000,
   maxCallDurationMs: 2 * 3600_000,
+  audioRtp: true,
+  cedDelayMs: 2000,
+  reinviteOnFaxTone: true,
 };
+
+const DEFAULT_CODECS: readonly G711Codec[] = ['PCMU', 'PCMA'];
+
+/** The audio phase's socket for a call: ours, the caller's, or only an advertised port. */
+function openAudioPhase(
+  media: FaxMediaOptions,
+  ua: UserAgent,
+  policy: Required<FaxCallPolicy>,
+  needed: boolean,
+): Promise<FaxAudioPhase> {
+  return FaxAudioPhase.open({
+    ...(media.audioSocket ? { socket: media.audioSocket } : {}),
+    ...(media.audioPort !== undefined ? { port: media.audioPort } : {}),
+    bindAddress: media.audioBindAddress ?? ua.stack.options.host,
+    fallbackPort: media.localPort + 2,
+    enabled: policy.audioRtp && needed,
+  });
+}
 
 /** The agreed parameters from both declarations (T.38 Annex E.4). */
 function agree(local: T38Params, remote: T38Params): T38Params {
@@ -160,6 +213,8 @@ class LocalDescription {
 
 interface SwitchContext {
   readonly dialog: Dialog;
+  /** Resolves when the far end's fax tone is heard: a reason to re-INVITE before ownReinviteAfterMs. */
+  readonly farToneHeard?: Promise<unknown>;
   readonly media: FaxMediaOptions;
   readonly capabilities: T38Capabilities;
   readonly description: LocalDescription;
@@ -187,8 +242,10 @@ class FaxMediaState {
     private readonly capabilities: T38Capabilities,
     private readonly description: LocalDescription,
     private readonly prefer: 't38' | 'audio',
+    private readonly audio: FaxAudioPhase,
   ) {
     dialog.onReinvite = async (_request, offer) => this.answer(offer);
+    void dialog.ended.then(() => audio.stop());
   }
 
   waitForSwitch(): Promise<FaxCallMedia> {
@@ -202,7 +259,8 @@ class FaxMediaState {
     if (!offer) return { status: 488 };
     const result = answerOffer(offer, {
       origin: this.description.next(),
-      audioPort: this.options.audioPort ?? this.options.localPort + 2,
+      audioPort: this.audio.port,
+      codecs: this.options.codecs ?? DEFAULT_CODECS,
       t38Port: this.options.localPort,
       t38Capabilities: this.capabilities,
       prefer: this.prefer === 'audio' && !this.current ? 'audio' : 't38',
@@ -212,10 +270,12 @@ class FaxMediaState {
       return { status: 488 };
     }
     if (result.t38) this.established(mediaFrom(result.t38, result.t38.local, this.options.localPort));
+    else if (result.audio) this.audio.retarget(result.audio);
     return { status: 200, sdp: serializeSdp(result.sdp) };
   }
 
   established(media: FaxCallMedia): void {
+    this.audio.stop();
     const before = this.current;
     const changed =
       before !== undefined &&
@@ -239,7 +299,8 @@ async function switchToT38(ctx: SwitchContext, state: FaxMediaState): Promise<Fa
   const settled = () => outcome !== undefined || state.current !== undefined || dialog.state === 'terminated';
   const own = (async (): Promise<FaxCallMedia | FaxCallError | undefined> => {
     if (!policy.sendReinvite) return undefined;
-    await sleep(ctx.ownReinviteAfterMs);
+    const toneHeard = policy.reinviteOnFaxTone && ctx.farToneHeard ? ctx.farToneHeard : new Promise(() => {});
+    await Promise.race([sleep(ctx.ownReinviteAfterMs), toneHeard]);
     if (settled()) return undefined;
     const params = t38OfferParams(ctx.capabilities);
     const previous = dialog.localSdp === undefined ? undefined : parseSdp(dialog.localSdp);
@@ -354,10 +415,11 @@ export async function placeFaxCall(options: PlaceFaxCallOptions): Promise<FaxCal
     if (ownsUa) void ua.close();
   };
   const capabilities = options.t38.capabilities ?? DEFAULT_T38_CAPABILITIES;
+  const codecs = options.t38.codecs ?? DEFAULT_CODECS;
   const description = new LocalDescription(options.t38.address ?? ua.stack.host);
-  const audioPort = options.t38.audioPort ?? options.t38.localPort + 2;
+  const audio = await openAudioPhase(options.t38, ua, policy, policy.initialOffer !== 't38');
   const media: SdpMedia[] = [];
-  if (policy.initialOffer !== 't38') media.push(audioMedia(audioPort));
+  if (policy.initialOffer !== 't38') media.push(audioMedia(audio.port, codecs));
   if (policy.initialOffer !== 'audio')
     media.push(imageMedia(options.t38.localPort, t38OfferParams(capabilities)));
   const offer = serializeSdp(createSessionDescription(description.next(), media));
@@ -369,7 +431,7 @@ export async function placeFaxCall(options: PlaceFaxCallOptions): Promise<FaxCal
     ...(options.headers ? { headers: options.headers } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
     onDialog: (d) => {
-      state = new FaxMediaState(d, options.t38, capabilities, description, 't38');
+      state = new FaxMediaState(d, options.t38, capabilities, description, 't38', audio);
     },
   });
   let noAnswer = false;
@@ -381,6 +443,7 @@ export async function placeFaxCall(options: PlaceFaxCallOptions): Promise<FaxCal
   try {
     dialog = await outgoing.dialog;
   } catch (err) {
+    audio.stop();
     closeUa();
     throw failureFrom(err, outgoing.callId, policy.initialOffer === 't38', noAnswer);
   } finally {
@@ -392,16 +455,19 @@ export async function placeFaxCall(options: PlaceFaxCallOptions): Promise<FaxCal
   const call = makeCall('outgoing', dialog, fax, undefined, closeUa);
   options.signal?.addEventListener('abort', () => void call.hangup(), { once: true });
   try {
-    const answered = dialog.remoteSdp === undefined ? undefined : activeMedia(parseSdp(dialog.remoteSdp));
+    const answered =
+      dialog.remoteSdp === undefined ? undefined : activeMedia(parseSdp(dialog.remoteSdp), codecs);
     if (answered?.t38) {
       const local = t38OfferParams(capabilities);
       fax.established(mediaFrom(answered.t38, local, options.t38.localPort));
     } else if (!answered?.audio) {
       throw new FaxCallError('t38_not_supported', dialog.callId);
     } else {
+      audio.start({ peer: answered.audio, role: 'calling' });
       await switchToT38(
         {
           dialog,
+          farToneHeard: audio.farToneHeard,
           media: options.t38,
           capabilities,
           description,
@@ -412,6 +478,7 @@ export async function placeFaxCall(options: PlaceFaxCallOptions): Promise<FaxCal
       );
     }
   } catch (err) {
+    audio.stop();
     await dialog.bye('local-bye');
     throw failureFrom(err, dialog.callId, true, false);
   }
@@ -473,45 +540,67 @@ export async function answerFaxCalls(options: AnswerFaxCallsOptions): Promise<Fa
     const media = typeof options.t38 === 'function' ? await options.t38(invite) : options.t38;
     if (invite.state !== 'pending') throw new FaxCallError('cancelled', invite.callId);
     const capabilities = media.capabilities ?? DEFAULT_T38_CAPABILITIES;
+    const codecs = media.codecs ?? DEFAULT_CODECS;
     const description = new LocalDescription(media.address ?? ua.stack.host);
+    // RTP only for a call that will start in audio: a late offer, or an offer whose audio we would take.
+    const offered = invite.offer ? activeMedia(invite.offer, codecs) : undefined;
+    const startsInAudio =
+      offered === undefined ||
+      (offered.audio !== undefined && (offered.t38 === undefined || policy.preferInDualOffer === 'audio'));
+    const audio = await openAudioPhase(media, ua, policy, startsInAudio);
+    if (invite.state !== 'pending') {
+      audio.stop();
+      throw new FaxCallError('cancelled', invite.callId);
+    }
     // A late-offer INVITE (no SDP, as Cisco gateways in delayed-offer mode send) gets our audio offer in the 200
     // and its answer in the ACK (RFC 3261 §13.2.1); from then on it is an audio call like any other.
     const localSdp = invite.offer
       ? answerOffer(invite.offer, {
           origin: description.next(),
-          audioPort: media.audioPort ?? media.localPort + 2,
+          audioPort: audio.port,
+          codecs,
           t38Port: media.localPort,
           t38Capabilities: capabilities,
           prefer: policy.preferInDualOffer,
         })
       : undefined;
     if (localSdp && localSdp.accepted === null) {
+      audio.stop();
       invite.reject(488);
       fail(new FaxCallError('t38_not_supported', invite.callId, 488));
       return;
     }
     const sdp = localSdp
       ? serializeSdp(localSdp.sdp)
-      : serializeSdp(
-          createSessionDescription(description.next(), [audioMedia(media.audioPort ?? media.localPort + 2)]),
-        );
+      : serializeSdp(createSessionDescription(description.next(), [audioMedia(audio.port, codecs)]));
     let state: FaxMediaState | undefined;
-    const dialog = await invite.accept({
-      sdp,
-      onDialog: (d) => {
-        state = new FaxMediaState(d, media, capabilities, description, 't38');
-        d.setMaxDuration(policy.maxCallDurationMs);
-      },
-    });
+    let dialog: Dialog;
+    try {
+      dialog = await invite.accept({
+        sdp,
+        onDialog: (d) => {
+          state = new FaxMediaState(d, media, capabilities, description, 't38', audio);
+          d.setMaxDuration(policy.maxCallDurationMs);
+        },
+      });
+    } catch (err) {
+      audio.stop();
+      throw err;
+    }
     const fax = state!;
     try {
-      const remote = dialog.remoteSdp === undefined ? undefined : activeMedia(parseSdp(dialog.remoteSdp));
+      const remote =
+        dialog.remoteSdp === undefined ? undefined : activeMedia(parseSdp(dialog.remoteSdp), codecs);
       if (localSdp?.t38) fax.established(mediaFrom(localSdp.t38, localSdp.t38.local, media.localPort));
       else if (!remote?.audio) throw new FaxCallError('t38_not_supported', dialog.callId);
       else {
+        // Early offer: the codec is the one our answer chose; late offer: the first of the ACK's answer.
+        const peer = localSdp?.audio ?? remote.audio;
+        audio.start({ peer, role: 'answering', cedDelayMs: policy.cedDelayMs });
         await switchToT38(
           {
             dialog,
+            farToneHeard: audio.farToneHeard,
             media,
             capabilities,
             description,
@@ -522,6 +611,7 @@ export async function answerFaxCalls(options: AnswerFaxCallsOptions): Promise<Fa
         );
       }
     } catch (err) {
+      audio.stop();
       await dialog.bye('local-bye');
       throw err;
     }

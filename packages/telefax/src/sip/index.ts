@@ -51,6 +51,7 @@ export {
   answerOffer,
   audioMedia,
   createSessionDescription,
+  type G711Codec,
   imageMedia,
   type NegotiatedAudio,
   type NegotiatedT38,

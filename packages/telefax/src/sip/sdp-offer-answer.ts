@@ -4,6 +4,7 @@
  * lines, answering an offer with as many m-lines as it has (§6: rejected streams get port 0), and reading which
  * stream a description actually enables.
  */
+import type { G711Codec } from '../rtp/g711.ts';
 import { mediaAddress, type SdpAttribute, type SdpMedia, type SessionDescription } from './sdp.ts';
 import {
   buildT38Answer,
@@ -15,7 +16,7 @@ import {
   type T38Params,
 } from './sdp-t38.ts';
 
-export type G711Codec = 'PCMU' | 'PCMA';
+export type { G711Codec };
 
 const STATIC_PAYLOAD: Readonly<Record<G711Codec, string>> = { PCMU: '0', PCMA: '8' };
 const TELEPHONE_EVENT_PT = '101';
@@ -118,8 +119,14 @@ export interface NegotiatedAudio {
   readonly codec: G711Codec;
 }
 
-/** What a description enables: the first active T.38 image stream and the first active G.711 audio stream. */
-export function activeMedia(sdp: SessionDescription): { t38?: NegotiatedT38; audio?: NegotiatedAudio } {
+/**
+ * What a description enables: the first active T.38 image stream and the first active audio stream with a G.711
+ * codec among `codecs` (default both), with its first such codec.
+ */
+export function activeMedia(
+  sdp: SessionDescription,
+  codecs?: readonly G711Codec[],
+): { t38?: NegotiatedT38; audio?: NegotiatedAudio } {
   const out: { t38?: NegotiatedT38; audio?: NegotiatedAudio } = {};
   for (const m of sdp.media) {
     if (m.port === 0) continue;
@@ -127,7 +134,7 @@ export function activeMedia(sdp: SessionDescription): { t38?: NegotiatedT38; aud
     if (address === undefined) continue;
     if (!out.t38 && isT38Media(m)) out.t38 = { address, port: m.port, params: parseT38Params(m.attributes) };
     if (!out.audio && m.type === 'audio' && /^RTP\/AVP$/i.test(m.protocol)) {
-      const codec = pickG711(m);
+      const codec = pickG711(m, codecs);
       if (codec !== undefined) out.audio = { address, port: m.port, codec };
     }
   }
@@ -156,7 +163,7 @@ export interface Answer {
 
 /** Answers an offer with exactly one active stream: T.38 or audio, per the plan. */
 export function answerOffer(offer: SessionDescription, plan: AnswerPlan): Answer {
-  const remote = activeMedia(offer);
+  const remote = activeMedia(offer, plan.codecs);
   const canT38 = remote.t38 !== undefined && plan.t38Port !== undefined;
   const canAudio = remote.audio !== undefined && plan.audioPort !== undefined;
   const accepted: 'audio' | 't38' | null =
