@@ -1,7 +1,7 @@
 /**
  * @module
  * Page-event webhook latency: from the moment a line hands a received page over
- * (domain/inbound-fax.ts `recordReceivedPage`, which stores it durably) to the `fax.page.received`
+ * (domain/inbound-fax.ts `recordReceivedPage`, which stores it durably: spooled with its row, one commit) to the `fax.page.received`
  * webhook request arriving at a receiver on loopback, with 1, 100 and 500 inbound faxes in progress at
  * once. The faxes are simulated by calling the domain functions concurrently with real pages (a short
  * letter, MMR-coded TIFF Class F, a few kB); each fax hands over a page every `intervalMs` ±50 %.
@@ -25,6 +25,7 @@ import {
 import { OutboundAddressPolicy } from '../packages/server/src/net/outbound-address-policy.ts';
 import { type Database, openDatabase } from '../packages/server/src/store/database.ts';
 import { LocalBlobStore } from '../packages/server/src/store/local-blob-store.ts';
+import { SpooledBlobStore } from '../packages/server/src/store/spooled-blob-store.ts';
 import { startTestReceiver } from '../packages/server/src/webhooks/test-receiver.ts';
 import { WebhookDispatcher } from '../packages/server/src/webhooks/webhook-dispatcher.ts';
 import { createWebhookEndpoint } from '../packages/server/src/webhooks/webhook-endpoints.ts';
@@ -88,7 +89,9 @@ async function runLevel(
 ): Promise<LevelResult> {
   const dir = mkdtempSync(join(tmpdir(), 'faxwire-whbench-'));
   const { database, store, drop } = await openEngine(engine, dir);
-  const blobs = new LocalBlobStore(join(dir, 'blobs'));
+  // As faxwire start has it: pages spooled with their rows, moved on to the files right after.
+  const blobs = new SpooledBlobStore(database, new LocalBlobStore(join(dir, 'blobs')));
+  blobs.start();
   const receiver = await startTestReceiver();
   const dispatcher = new WebhookDispatcher({
     database: database as Database,
@@ -163,6 +166,7 @@ async function runLevel(
     };
   } finally {
     await dispatcher.stop();
+    await blobs.stop();
     await receiver.close();
     await database.close();
     await drop();

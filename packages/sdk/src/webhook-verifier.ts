@@ -1,10 +1,11 @@
 /**
  * @module
- * Verifies Faxwire webhooks (Standard Webhooks signatures) in a receiver: checks the HMAC-SHA256 signature over
- * `id.timestamp.body` with the endpoint's `whsec_` secret and refuses timestamps more than five minutes off,
- * so a captured request cannot be replayed later.
+ * Verifies Faxwire webhooks (Standard Webhooks signatures) in a receiver. The key the endpoint showed decides
+ * the scheme: with a `whsec_` secret the `v1` entries (HMAC-SHA256) are checked, with a `whpk_` public key the
+ * `v1a` entries (Ed25519, RFC 8032); both sign `id.timestamp.body`. Timestamps more than five minutes off are
+ * refused, so a captured request cannot be replayed later.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createPublicKey, timingSafeEqual, verify } from 'node:crypto';
 import type { FaxwireEvent } from './events.ts';
 
 export class WebhookVerificationError extends Error {
@@ -33,14 +34,55 @@ function header(headers: HeaderBag, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-export class WebhookVerifier {
-  readonly #key: Buffer;
+const SECRET_PREFIX = 'whsec_';
+const PUBLIC_KEY_PREFIX = 'whpk_';
+const ED25519_KEY_BYTES = 32;
+const ED25519_SIGNATURE_BYTES = 64;
 
-  /** @param secret the endpoint's secret, `whsec_…` as Faxwire showed it when the webhook was created. */
-  constructor(secret: string) {
-    this.#key = Buffer.from(secret.startsWith('whsec_') ? secret.slice(6) : secret, 'base64');
-    if (this.#key.length < 16)
-      throw new RangeError('webhook secret looks wrong: expected whsec_ and base64 bytes');
+/** Checks the signed content against one signature entry's decoded bytes. */
+type SignatureCheck = (content: Buffer, signature: Buffer) => boolean;
+
+function hmacCheck(secret: string): SignatureCheck {
+  const key = Buffer.from(
+    secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret,
+    'base64',
+  );
+  if (key.length < 16) throw new RangeError('webhook secret looks wrong: expected whsec_ and base64 bytes');
+  return (content, signature) => {
+    const mac = createHmac('sha256', key).update(content).digest();
+    return signature.length === mac.length && timingSafeEqual(signature, mac);
+  };
+}
+
+function ed25519Check(publicKey: string): SignatureCheck {
+  const raw = Buffer.from(publicKey.slice(PUBLIC_KEY_PREFIX.length), 'base64');
+  if (raw.length !== ED25519_KEY_BYTES)
+    throw new RangeError('webhook public key looks wrong: expected whpk_ and 32 bytes in base64');
+  const key = createPublicKey({
+    key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') },
+    format: 'jwk',
+  });
+  return (content, signature) =>
+    signature.length === ED25519_SIGNATURE_BYTES && verify(null, content, key, signature);
+}
+
+export class WebhookVerifier {
+  /** The signature version this key checks: `v1` for a secret, `v1a` for a public key. */
+  readonly #version: 'v1' | 'v1a';
+  readonly #check: SignatureCheck;
+
+  /**
+   * @param key the key Faxwire showed when the webhook was created: the secret `whsec_…` of an HMAC endpoint,
+   *   or the public key `whpk_…` of an endpoint created with `"signing": "ed25519"`.
+   */
+  constructor(key: string) {
+    if (key.startsWith(PUBLIC_KEY_PREFIX)) {
+      this.#version = 'v1a';
+      this.#check = ed25519Check(key);
+    } else {
+      this.#version = 'v1';
+      this.#check = hmacCheck(key);
+    }
   }
 
   /**
@@ -67,15 +109,19 @@ export class WebhookVerifier {
       );
     }
     const body = typeof rawBody === 'string' ? Buffer.from(rawBody) : Buffer.from(rawBody);
-    const mac = createHmac('sha256', this.#key).update(`${id}.${ts}.`).update(body).digest();
+    const content = Buffer.concat([Buffer.from(`${id}.${ts}.`), body]);
+    // During a key rotation the header holds one entry per key; entries of the other scheme are skipped.
     const matched = signatures.split(' ').some((entry) => {
       const [version, value] = entry.split(',', 2);
-      if (version !== 'v1' || !value) return false;
-      const got = Buffer.from(value, 'base64');
-      return got.length === mac.length && timingSafeEqual(got, mac);
+      if (version !== this.#version || !value) return false;
+      return this.#check(content, Buffer.from(value, 'base64'));
     });
-    if (!matched)
-      throw new WebhookVerificationError('invalid_signature', 'no webhook signature matches the secret');
+    if (!matched) {
+      throw new WebhookVerificationError(
+        'invalid_signature',
+        `no ${this.#version} webhook signature matches the ${this.#version === 'v1a' ? 'public key' : 'secret'}`,
+      );
+    }
     try {
       return JSON.parse(body.toString('utf8')) as FaxwireEvent;
     } catch {

@@ -6,47 +6,34 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../config/config.ts';
+import {
+  type DocumentHandler,
+  neverEnding,
+  startDocumentServer,
+  type TestDocumentServer,
+  tooLargeDeclared,
+  tooLargeStreamed,
+} from '../net/test-document-server.ts';
 import { readBlob } from '../store/blob-store.ts';
 import { createTestApp, type TestApp, tinyPdf } from './test-app.ts';
 
 const MAX_BYTES = 4096;
 const PDF3 = tinyPdf(3);
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
-
 let onceServed = false;
 
-const ROUTES: Record<string, Handler> = {
+const ROUTES: Record<string, DocumentHandler> = {
   '/invoice.pdf': (_req, res) => res.writeHead(200, { 'content-type': 'application/pdf' }).end(PDF3),
   '/one.pdf': (_req, res) => res.writeHead(200, { 'content-type': 'application/pdf' }).end(tinyPdf(1)),
   '/to-private': (_req, res) => res.writeHead(302, { location: 'http://192.168.1.20/invoice.pdf' }).end(),
   '/loop-a': (_req, res) => res.writeHead(302, { location: '/loop-b' }).end(),
   '/loop-b': (_req, res) => res.writeHead(302, { location: '/loop-a' }).end(),
-  '/big-declared': (_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/pdf', 'content-length': String(MAX_BYTES * 10) });
-    res.write(PDF3.subarray(0, 64));
-  },
-  '/big-chunked': (_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/pdf' });
-    res.write(PDF3);
-    const chunk = Buffer.alloc(1000, 0x20);
-    let sent = PDF3.length;
-    const more = () => {
-      if (res.destroyed || sent > MAX_BYTES * 3) return res.end();
-      sent += chunk.length;
-      res.write(chunk, more);
-    };
-    more();
-  },
-  '/slow.pdf': (_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/pdf' });
-    res.write(PDF3.subarray(0, 20));
-  },
+  '/big-declared': tooLargeDeclared(PDF3, MAX_BYTES * 10),
+  '/big-chunked': tooLargeStreamed(PDF3, MAX_BYTES * 3),
+  '/slow.pdf': neverEnding(PDF3),
   '/once.pdf': (_req, res) => {
     // Like a pre-signed URL: good for one download.
     if (onceServed) return void res.writeHead(403).end('expired');
@@ -58,21 +45,15 @@ const ROUTES: Record<string, Handler> = {
 };
 
 describe('faxes API: documents by URL', () => {
-  let server: Server;
+  let server: TestDocumentServer;
   let base: string;
-  const hits: string[] = [];
+  let hits: readonly string[];
   let t: TestApp;
   let closed: TestApp;
 
   before(async () => {
-    server = createServer((req, res) => {
-      hits.push(req.url ?? '');
-      const handler = ROUTES[(req.url ?? '').split('?')[0]!];
-      if (handler) handler(req, res);
-      else res.writeHead(404).end('not here');
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await startDocumentServer(ROUTES);
+    ({ base, hits } = server);
     const env = {
       FAXWIRE_DOCUMENT_MAX_BYTES: String(MAX_BYTES),
       FAXWIRE_DOCUMENTS_PER_FAX: '3',
@@ -85,7 +66,7 @@ describe('faxes API: documents by URL', () => {
   after(async () => {
     await t.close();
     await closed.close();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
   });
 
   const send = (app: TestApp, documents: unknown[], headers: Record<string, string> = {}) =>

@@ -77,7 +77,7 @@ export const Fax = Type.Object({
   pagesTransferred: Type.Integer(),
   resolution: Resolution,
   priority: Priority,
-  headerText: nullable(Type.String()),
+  headerText: nullable(Type.String({ description: 'Printed in the header line of every page sent' })),
   cover: nullable(Cover),
   retries: Retries,
   attempts: Type.Integer(),

@@ -31,6 +31,7 @@ import type { BlobStore } from '../store/blob-store.ts';
 import { type Database, openDatabase } from '../store/database.ts';
 import { EncryptedBlobStore } from '../store/encrypted-blob-store.ts';
 import { LocalBlobStore } from '../store/local-blob-store.ts';
+import { SpooledBlobStore } from '../store/spooled-blob-store.ts';
 import { startStorageSweeps } from '../store/sweep-orphan-blobs.ts';
 import { writePrivateFile } from '../store/write-private-file.ts';
 import { WebhookDispatcher, type WebhookDispatcherOptions } from '../webhooks/webhook-dispatcher.ts';
@@ -104,7 +105,14 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   const database = await openDatabase(config.database);
   // On PostgreSQL other processes may write events too; LISTEN/NOTIFY brings them here at once.
   const eventBus = await startEventBus(database, config.database, logger);
-  const blobs = openBlobStore(config);
+  // Small documents and received pages are spooled in the transactions that record them (one fsync
+  // instead of two on the way to a 202 or an MCF) and moved on to the blob store right after.
+  const stored = openBlobStore(config);
+  const blobs = new SpooledBlobStore(database, stored, {
+    sealing: stored instanceof EncryptedBlobStore ? stored : undefined,
+    logger: logger.child({ component: 'blob-spool' }),
+  });
+  blobs.start();
 
   let initialKeyPath: string | null = null;
   // The key file is written inside the bootstrap transaction: of processes starting together one bootstraps,
@@ -186,6 +194,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       await worker.stop({ graceMs: options.shutdownGraceMs ?? 10_000 });
       await lines?.close();
       await webhooks.stop();
+      await blobs.stop();
       if (webhookStore !== database) await webhookStore.close();
       await inspector.close?.();
       await closePdfWorkers();

@@ -15,6 +15,7 @@ import type { BlobStore } from '../store/blob-store.ts';
 import type { Database, Db } from '../store/database.ts';
 import { newId } from '../store/new-id.ts';
 import type { FaxDocumentsTable, FaxesTable } from '../store/schema.ts';
+import { isTransactional } from '../store/spooled-blob-store.ts';
 import { appendFirstFaxEvent } from './append-fax-event.ts';
 import { documentBlobKey } from './media-keys.ts';
 
@@ -147,9 +148,15 @@ export async function createOutboundFax(
   });
   const written: string[] = [];
   try {
-    // All at once, and all settled before a failure is acted on, so no put outlives the clean-up.
+    // Small documents are spooled in the fax's own transaction (one commit makes them durable);
+    // the others are written first — all at once, and all settled before a failure is acted on, so
+    // no put outlives the clean-up.
+    const spooled = documents.map(
+      (d) => isTransactional(blobs) && d.source instanceof Uint8Array && blobs.canSpool(d.source.length),
+    );
     const puts = await Promise.allSettled(
       documents.map((d, i) => {
+        if (spooled[i]) return null;
         const key = documentRows[i]!.blob_key!;
         written.push(key);
         const source = d.source instanceof Uint8Array ? d.source : createReadStream(d.source.path);
@@ -197,6 +204,11 @@ export async function createOutboundFax(
     };
     await writeWithEvents(database, async (trx) => {
       await trx.insertInto('faxes').values(fax).execute();
+      for (const [i, d] of documents.entries()) {
+        if (spooled[i] && isTransactional(blobs)) {
+          await blobs.putInTransaction(trx, documentRows[i]!.blob_key!, d.source as Uint8Array, now);
+        }
+      }
       if (documentRows.length > 0) await trx.insertInto('fax_documents').values(documentRows).execute();
       await enqueueJob(
         trx,

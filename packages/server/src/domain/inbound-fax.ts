@@ -17,6 +17,7 @@ import type { BlobStore } from '../store/blob-store.ts';
 import type { Database } from '../store/database.ts';
 import { newId } from '../store/new-id.ts';
 import type { FaxesTable } from '../store/schema.ts';
+import { isTransactional } from '../store/spooled-blob-store.ts';
 import { appendFaxEvent, appendFirstFaxEvent } from './append-fax-event.ts';
 import { type FailureCode, faxFailure } from './failure-taxonomy.ts';
 import type { NegotiatedLine } from './fax-line.ts';
@@ -123,8 +124,11 @@ export async function recordReceivedPage(
   page: ReceivedPage,
   now: number = Date.now(),
 ): Promise<void> {
+  const { blobs } = deps;
   const key = pageBlobKey(faxId, page.n);
-  const { size } = await deps.blobs.put(key, page.bytes, { fresh: true });
+  // A page small enough is spooled with its row: one commit, one fsync, before the MCF.
+  const spool = isTransactional(blobs) && blobs.canSpool(page.bytes.length);
+  const size = spool ? page.bytes.length : (await blobs.put(key, page.bytes, { fresh: true })).size;
   const event = await writeWithEvents(deps.database, async (trx) => {
     const existing = await trx
       .selectFrom('fax_pages')
@@ -133,6 +137,7 @@ export async function recordReceivedPage(
       .where('n', '=', page.n)
       .executeTakeFirst();
     if (existing) return null;
+    if (spool && isTransactional(blobs)) await blobs.putInTransaction(trx, key, page.bytes, now);
     const row = {
       fax_id: faxId,
       n: page.n,

@@ -8,22 +8,23 @@
  * the same way. Both platforms then close and leave no session behind (the database can be dropped).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { pino } from 'pino';
-import { StubDocumentInspector, tinyPdf } from '../api/test-app.ts';
+import { StubDocumentInspector } from '../api/test-app.ts';
 import { openSse, type SseConnection, type SseMessage } from '../api/test-sse-client.ts';
 import { type Platform, type PlatformOptions, startPlatform } from '../cli/start-command.ts';
+import { firstAccountOf } from '../cli/test-platform-account.ts';
 import { loadConfig } from '../config/config.ts';
 import { OutboundAddressPolicy } from '../net/outbound-address-policy.ts';
 import { TEST_ENGINES } from '../store/test-databases.ts';
 import { startTestReceiver } from '../webhooks/test-receiver.ts';
 import { eventBusOf } from './event-bus.ts';
-import { EVENT_BUS_APPLICATION_NAME, type PostgresEventBus } from './postgres-event-bus.ts';
+import type { PostgresEventBus } from './postgres-event-bus.ts';
+import { terminateEventBusSessions } from './test-event-bus-sessions.ts';
 
 const postgres = TEST_ENGINES.find((e) => e.name === 'postgres')!;
 const MINUTE = 60_000;
@@ -73,34 +74,13 @@ describe('events across two platforms on one PostgreSQL', { skip: postgres.skip 
       platforms.push(b);
       const address = await b.app.listen({ host: '127.0.0.1', port: 0 });
 
-      const key = readFileSync(a.initialKeyPath!, 'utf8').trim();
-      const headers = { authorization: `Bearer ${key}` };
-      const numbers = (await a.app.inject({ method: 'GET', url: '/v1/numbers', headers })).json();
-      const endpoint = await b.app.inject({
-        method: 'POST',
-        url: '/v1/webhooks',
-        headers,
-        payload: { url: receiver.url, eventTypes: ['fax.queued'] },
-      });
-      assert.equal(endpoint.statusCode, 201);
-      sse = await openSse(`${address}/v1/events`, headers);
+      const account = await firstAccountOf(a);
+      await account.createWebhook({ url: receiver.url, eventTypes: ['fax.queued'] }, b);
+      sse = await openSse(`${address}/v1/events`, account.headers);
       assert.equal(sse.status, 200);
       await until(sse, (m) => m.retry !== undefined);
 
-      const queueOnA = async () => {
-        const fax = await a.app.inject({
-          method: 'POST',
-          url: '/v1/faxes',
-          headers,
-          payload: {
-            to: '+14155550177',
-            from: numbers.data[0].number,
-            documents: [{ content: tinyPdf(1).toString('base64') }],
-          },
-        });
-        assert.equal(fax.statusCode, 202);
-        return fax.json().id as string;
-      };
+      const queueOnA = () => account.queueFax(1, a);
       const arrivesOnB = async (faxId: string) => {
         const seen = await until(
           sse!,
@@ -123,18 +103,7 @@ describe('events across two platforms on one PostgreSQL', { skip: postgres.skip 
 
       // Kill every listening session of this database; the buses reconnect and re-read the log.
       const busB = eventBusOf(b.database) as PostgresEventBus;
-      const admin = new pg.Client({ connectionString: db.config.engine === 'postgres' ? db.config.url : '' });
-      await admin.connect();
-      try {
-        const killed = await admin.query(
-          `select pg_terminate_backend(pid) from pg_stat_activity
-           where datname = current_database() and application_name = $1`,
-          [EVENT_BUS_APPLICATION_NAME],
-        );
-        assert.equal(killed.rowCount, 2, 'one listening session per platform');
-      } finally {
-        await admin.end();
-      }
+      assert.equal(await terminateEventBusSessions(db.config), 2, 'one listening session per platform');
       for (let i = 0; i < WAIT_MS / 10 && busB.listening; i++) await sleep(10);
       await arrivesOnB(await queueOnA());
       assert.ok(busB.listening, 'B listens again');

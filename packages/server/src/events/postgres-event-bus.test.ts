@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { createPage } from 'telefax/image/bilevel-page';
 import { bootstrapAccount } from '../domain/accounts.ts';
 import { recordReceivedPage, reportPageProgress, startInboundFax } from '../domain/inbound-fax.ts';
@@ -16,7 +15,8 @@ import type { Database } from '../store/database.ts';
 import { TEST_ENGINES, type TestDatabase } from '../store/test-databases.ts';
 import { setEventBus } from './event-bus.ts';
 import type { BusEvent } from './fax-event.ts';
-import { EVENT_BUS_APPLICATION_NAME, PostgresEventBus } from './postgres-event-bus.ts';
+import { PostgresEventBus } from './postgres-event-bus.ts';
+import { terminateEventBusSessions } from './test-event-bus-sessions.ts';
 
 const postgres = TEST_ENGINES.find((e) => e.name === 'postgres')!;
 
@@ -79,18 +79,7 @@ describe('PostgresEventBus', { skip: postgres.skip }, () => {
     const resyncs = { a: 0, b: 0 };
     busA.onMaybeMissed(() => resyncs.a++);
     busB.onMaybeMissed(() => resyncs.b++);
-    const admin = new pg.Client({ connectionString: t.config.engine === 'postgres' ? t.config.url : '' });
-    await admin.connect();
-    try {
-      const killed = await admin.query(
-        `select pg_terminate_backend(pid) from pg_stat_activity
-         where datname = current_database() and application_name = $1`,
-        [EVENT_BUS_APPLICATION_NAME],
-      );
-      assert.equal(killed.rowCount, 2);
-    } finally {
-      await admin.end();
-    }
+    assert.equal(await terminateEventBusSessions(t.config), 2);
     for (let i = 0; i < 500 && (resyncs.a === 0 || resyncs.b === 0); i++) await sleep(10);
     assert.deepEqual(resyncs, { a: 1, b: 1 }, 'each bus announced one resync');
     assert.ok(busA.listening && busB.listening);

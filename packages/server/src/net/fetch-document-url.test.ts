@@ -6,8 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -16,28 +15,19 @@ import { ApiError } from '../api/errors.ts';
 import { tinyPdf } from '../api/test-app.ts';
 import { fetchDocumentUrl, MAX_REDIRECTS } from './fetch-document-url.ts';
 import { OutboundAddressPolicy } from './outbound-address-policy.ts';
-
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
-
-/** Serves the handlers by path; the test's port is only known once listening. */
-async function startDocumentServer(
-  routes: Record<string, Handler>,
-): Promise<{ server: Server; base: string }> {
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    const handler = routes[path];
-    if (handler) handler(req, res);
-    else res.writeHead(404, { 'content-type': 'text/plain' }).end('no such file');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
+import {
+  neverEnding,
+  startDocumentServer,
+  type TestDocumentServer,
+  tooLargeDeclared,
+  tooLargeStreamed,
+} from './test-document-server.ts';
 
 const PDF = tinyPdf(2);
 const MAX_BYTES = 4096;
 
 describe('fetchDocumentUrl', () => {
-  let server: Server;
+  let server: TestDocumentServer;
   let base: string;
   let tmpDir: string;
   const loopback = new OutboundAddressPolicy(['127.0.0.1/32']);
@@ -61,7 +51,7 @@ describe('fetchDocumentUrl', () => {
   };
 
   before(async () => {
-    ({ server, base } = await startDocumentServer({
+    server = await startDocumentServer({
       '/doc.pdf': (_req, res) => res.writeHead(200, { 'content-type': 'application/pdf' }).end(PDF),
       '/octet': (_req, res) => res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(PDF),
       '/gzip.pdf': (_req, res) =>
@@ -79,28 +69,9 @@ describe('fetchDocumentUrl', () => {
           .end('<html><body>hi</body></html>'),
       '/binary': (_req, res) => res.writeHead(200).end(Buffer.from([0, 1, 2, 3, 0, 0, 7, 8])),
       '/empty': (_req, res) => res.writeHead(200, { 'content-type': 'application/pdf' }).end(),
-      '/big-declared': (_req, res) => {
-        res.writeHead(200, { 'content-type': 'application/pdf', 'content-length': String(MAX_BYTES + 1) });
-        // Only the head is sent: the fetch must refuse on the header alone.
-        res.write(PDF.subarray(0, 16));
-      },
-      '/big-chunked': (_req, res) => {
-        res.writeHead(200, { 'content-type': 'application/pdf' });
-        res.write(PDF);
-        const chunk = Buffer.alloc(1024, 0x20);
-        let sent = PDF.length;
-        const more = () => {
-          if (res.destroyed || sent > MAX_BYTES * 2) return res.end();
-          sent += chunk.length;
-          res.write(chunk, more);
-        };
-        more();
-      },
-      '/slow': (_req, res) => {
-        res.writeHead(200, { 'content-type': 'application/pdf' });
-        res.write(PDF.subarray(0, 10));
-        // Never finishes; the client gives up.
-      },
+      '/big-declared': tooLargeDeclared(PDF, MAX_BYTES + 1),
+      '/big-chunked': tooLargeStreamed(PDF, MAX_BYTES * 2),
+      '/slow': neverEnding(PDF),
       '/forbidden': (_req, res) => res.writeHead(403).end('go away'),
       '/broken': (_req, res) => res.writeHead(500).end('oops'),
       '/to-doc': (_req, res) => res.writeHead(302, { location: '/doc.pdf' }).end(),
@@ -121,9 +92,10 @@ describe('fetchDocumentUrl', () => {
           },
         ]),
       ),
-    }));
+    });
+    base = server.base;
   });
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  after(() => server.close());
   beforeEach(() => {
     if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
     tmpDir = mkdtempSync(join(tmpdir(), 'faxwire-fetch-'));
@@ -247,9 +219,9 @@ describe('fetchDocumentUrl', () => {
     let error = await failure(fetch('http://no-such-host.invalid/doc.pdf', { policy: loopback }));
     assert.deepEqual([error.code, error.details.reason], ['document_fetch_failed', 'dns']);
     // A port nothing listens on: take one, then close it.
-    const { server: gone, base: goneBase } = await startDocumentServer({});
-    await new Promise((resolve) => gone.close(resolve));
-    error = await failure(fetch(`${goneBase}/doc.pdf`));
+    const gone = await startDocumentServer({});
+    await gone.close();
+    error = await failure(fetch(`${gone.base}/doc.pdf`));
     assert.deepEqual([error.code, error.details.reason], ['document_fetch_failed', 'connection_refused']);
     for (const [url, reason] of [
       ['not a url', 'format'],

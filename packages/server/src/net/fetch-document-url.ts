@@ -9,7 +9,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage, STATUS_CODES } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -146,6 +146,7 @@ export async function fetchDocumentUrl(
   let url = first;
   let hop = 0;
   let path: string | null = null;
+  let sink: WriteStream | null = null;
   try {
     const visited = new Set<string>([withoutHash(url)]);
     let res: IncomingMessage;
@@ -239,7 +240,7 @@ export async function fetchDocumentUrl(
         done(null, chunk);
       },
     });
-    const sink = createWriteStream(path, { mode: 0o600 });
+    sink = createWriteStream(path, { mode: 0o600 });
     await (decoder
       ? pipeline(res, decoder, counter, sink, { signal })
       : pipeline(res, counter, sink, { signal }));
@@ -291,6 +292,9 @@ export async function fetchDocumentUrl(
         { maxBytes: options.maxBytes },
       );
     } else failure = toFetchError(error, url, hop, connectTimeoutMs);
+    // The file is opened asynchronously: an error can come before the open does, and the file would
+    // then appear after it was removed. Wait for the stream to let go of it first.
+    if (sink && !sink.closed) await new Promise<void>((resolve) => sink!.once('close', () => resolve()));
     if (path !== null) await rm(path, { force: true });
     throw failure;
   } finally {

@@ -50,21 +50,33 @@ export class EncryptedBlobStore implements BlobStore {
 
   /** Buffers the blob: GCM only authenticates at the end, and nothing unauthenticated may leave. */
   async get(key: string): Promise<Readable> {
-    const sealed = await readBlob(this.#inner, key);
-    if (sealed.length < MAGIC.length + IV_BYTES + TAG_BYTES || !sealed.subarray(0, 4).equals(MAGIC)) {
+    return Readable.from([this.openBytes(key, await readBlob(this.#inner, key))]);
+  }
+
+  /** The bytes sealed as `put` stores them under `key`, for keeping them elsewhere at rest. */
+  sealBytes(key: string, plain: Uint8Array): Buffer {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
+    cipher.setAAD(Buffer.from(key));
+    return Buffer.concat([MAGIC, iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+  }
+
+  /** @throws BlobIntegrityError when `sealed` was not sealed for `key` with this key, or was altered. */
+  openBytes(key: string, sealed: Uint8Array): Buffer {
+    const bytes = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+    if (bytes.length < MAGIC.length + IV_BYTES + TAG_BYTES || !bytes.subarray(0, 4).equals(MAGIC)) {
       throw new BlobIntegrityError(key);
     }
-    const iv = sealed.subarray(4, 4 + IV_BYTES);
-    const tag = sealed.subarray(sealed.length - TAG_BYTES);
+    const iv = bytes.subarray(4, 4 + IV_BYTES);
+    const tag = bytes.subarray(bytes.length - TAG_BYTES);
     const decipher = createDecipheriv('aes-256-gcm', this.#key, iv);
     decipher.setAAD(Buffer.from(key));
     decipher.setAuthTag(tag);
     try {
-      const plain = Buffer.concat([
-        decipher.update(sealed.subarray(4 + IV_BYTES, sealed.length - TAG_BYTES)),
+      return Buffer.concat([
+        decipher.update(bytes.subarray(4 + IV_BYTES, bytes.length - TAG_BYTES)),
         decipher.final(),
       ]);
-      return Readable.from([plain]);
     } catch {
       throw new BlobIntegrityError(key);
     }

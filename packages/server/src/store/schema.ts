@@ -129,6 +129,14 @@ export interface BootstrapStepsTable {
   created_at: number;
 }
 
+/** Bytes of a blob written with the rows that name it, until the flusher moves them to the blob store. */
+export interface BlobSpoolTable {
+  key: string;
+  /** As the blob store would keep them: sealed when blobs are encrypted at rest. */
+  bytes: Uint8Array;
+  created_at: number;
+}
+
 export interface DatabaseSchema {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -139,4 +147,5 @@ export interface DatabaseSchema {
   fax_events: FaxEventsTable;
   jobs: JobsTable;
   bootstrap_steps: BootstrapStepsTable;
+  blob_spool: BlobSpoolTable;
 }

@@ -13,7 +13,7 @@
  * transaction of its own, so neither engine's writers wait long behind the pruning.
  */
 import { TERMINAL_STATUSES } from '../domain/fax-status.ts';
-import type { Database } from '../store/database.ts';
+import type { Database, Db } from '../store/database.ts';
 import { eventIdFloor } from './webhook-ids.ts';
 
 export interface PruneWebhookHistoryOptions {
@@ -40,6 +40,21 @@ export interface PruneWebhookHistoryResult {
 
 const FINISHED = ['delivered', 'failed'] as const;
 
+/**
+ * Runs `batch`, each time in a write transaction of its own, until it reports that nothing due is left;
+ * at most `maxBatches` times. False when the batches ran out first.
+ */
+async function inBatches(
+  database: Database,
+  maxBatches: number,
+  batch: (trx: Db) => Promise<boolean>,
+): Promise<boolean> {
+  for (let n = 0; n < maxBatches; n++) {
+    if (await database.writeTransaction(batch)) return true;
+  }
+  return false;
+}
+
 export async function pruneWebhookHistory(
   database: Database,
   options: PruneWebhookHistoryOptions,
@@ -49,75 +64,60 @@ export async function pruneWebhookHistory(
   let deliveries = 0;
   let attempts = 0;
   let cursors = 0;
-  let complete = true;
 
-  for (let batch = 0; ; batch++) {
-    if (batch === maxBatches) {
-      complete = false;
-      break;
-    }
-    const done = await database.writeTransaction(async (trx) => {
-      const due = await trx
-        .selectFrom('webhook_deliveries')
-        .select('id')
-        .where('state', 'in', FINISHED)
-        .where('updated_at', '<', options.deliveriesBefore)
-        .limit(batchSize)
-        .execute();
-      if (due.length === 0) return true;
-      const ids = due.map((d) => d.id);
-      // Attempts explicitly rather than by cascade: SQLite cascades only with foreign_keys on.
-      const a = await trx.deleteFrom('webhook_attempts').where('delivery_id', 'in', ids).executeTakeFirst();
-      const d = await trx
-        .deleteFrom('webhook_deliveries')
-        .where('id', 'in', ids)
-        .where('state', 'in', FINISHED)
-        .executeTakeFirst();
-      attempts += Number(a.numDeletedRows);
-      deliveries += Number(d.numDeletedRows);
-      return due.length < batchSize;
-    });
-    if (done) break;
-  }
+  const deliveriesComplete = await inBatches(database, maxBatches, async (trx) => {
+    const due = await trx
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where('state', 'in', FINISHED)
+      .where('updated_at', '<', options.deliveriesBefore)
+      .limit(batchSize)
+      .execute();
+    if (due.length === 0) return true;
+    const ids = due.map((d) => d.id);
+    // Attempts explicitly rather than by cascade: SQLite cascades only with foreign_keys on.
+    const a = await trx.deleteFrom('webhook_attempts').where('delivery_id', 'in', ids).executeTakeFirst();
+    const d = await trx
+      .deleteFrom('webhook_deliveries')
+      .where('id', 'in', ids)
+      .where('state', 'in', FINISHED)
+      .executeTakeFirst();
+    attempts += Number(a.numDeletedRows);
+    deliveries += Number(d.numDeletedRows);
+    return due.length < batchSize;
+  });
 
   const eventFloor = eventIdFloor(options.cursorsBefore);
-  for (let batch = 0; ; batch++) {
-    if (batch === maxBatches) {
-      complete = false;
-      break;
-    }
-    const done = await database.writeTransaction(async (trx) => {
-      const due = await trx
-        .selectFrom('webhook_fax_cursors as c')
-        .leftJoin('faxes as f', 'f.id', 'c.fax_id')
-        .select('c.fax_id')
-        .where((eb) => eb.or([eb('f.id', 'is', null), eb('f.status', 'in', [...TERMINAL_STATUSES])]))
-        .where((eb) =>
-          eb.not(
-            eb.exists(
-              eb
-                .selectFrom('fax_events as e')
-                .select('e.id')
-                .whereRef('e.fax_id', '=', 'c.fax_id')
-                .where((e) => e.or([e('e.sequence', '>', e.ref('c.sequence')), e('e.id', '>=', eventFloor)])),
-            ),
+  const cursorsComplete = await inBatches(database, maxBatches, async (trx) => {
+    const due = await trx
+      .selectFrom('webhook_fax_cursors as c')
+      .leftJoin('faxes as f', 'f.id', 'c.fax_id')
+      .select('c.fax_id')
+      .where((eb) => eb.or([eb('f.id', 'is', null), eb('f.status', 'in', [...TERMINAL_STATUSES])]))
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('fax_events as e')
+              .select('e.id')
+              .whereRef('e.fax_id', '=', 'c.fax_id')
+              .where((e) => e.or([e('e.sequence', '>', e.ref('c.sequence')), e('e.id', '>=', eventFloor)])),
           ),
-        )
-        .limit(batchSize)
-        .execute();
-      if (due.length === 0) return true;
-      const result = await trx
-        .deleteFrom('webhook_fax_cursors')
-        .where(
-          'fax_id',
-          'in',
-          due.map((c) => c.fax_id),
-        )
-        .executeTakeFirst();
-      cursors += Number(result.numDeletedRows);
-      return due.length < batchSize;
-    });
-    if (done) break;
-  }
-  return { deliveries, attempts, cursors, complete };
+        ),
+      )
+      .limit(batchSize)
+      .execute();
+    if (due.length === 0) return true;
+    const result = await trx
+      .deleteFrom('webhook_fax_cursors')
+      .where(
+        'fax_id',
+        'in',
+        due.map((c) => c.fax_id),
+      )
+      .executeTakeFirst();
+    cursors += Number(result.numDeletedRows);
+    return due.length < batchSize;
+  });
+  return { deliveries, attempts, cursors, complete: deliveriesComplete && cursorsComplete };
 }

@@ -100,6 +100,9 @@ test('telefax sip call → telefax sip answer: 3 pages over SIP + T.38, pixel-id
   assert.equal(rxJson.remoteIdent, 'TX SIP');
   assert.equal(txJson.sip.direction, 'outgoing');
   assert.equal(rxJson.sip.direction, 'incoming');
+  // The call starts in audio: each side plays its fax tone (CNG, CED) as RTP until the switch to T.38.
+  assert.ok(txJson.sip.rtpPacketsReceived > 0, `caller heard no RTP: ${explain(tx)}`);
+  assert.ok(rxJson.sip.rtpPacketsReceived > 0, `answerer heard no RTP: ${explain(rx)}`);
   assertSamePages(join(out, 'fax.tif'));
   assert.ok(existsSync(join(out, 'page-003.tif')));
 });
@@ -133,6 +136,9 @@ test('telefax sip call --transport tcp --initial-offer t38 → telefax sip answe
   assert.equal(j.compression, 'mr');
   assert.equal(j.bitRate, 9600);
   assert.equal(j.sip.t38.maxBitRate, 9600);
+  // T.38 from the first INVITE: no audio phase, so no RTP either way.
+  assert.equal(j.sip.rtpPacketsReceived, 0);
+  assert.equal(lastJson(rx.stdout).sip.rtpPacketsReceived, 0);
   assertSamePages(join(out, 'fax.tif'));
 });
 

@@ -83,6 +83,8 @@ export interface SipCliDetails {
   } | null;
   /** Whether a REGISTER (with --register) succeeded. */
   registered: boolean | null;
+  /** Datagrams the far end sent to our audio port (its RTP while the call was in audio, before T.38). */
+  rtpPacketsReceived: number;
 }
 
 function integer(text: string | undefined, name: string, min: number, max: number): number | undefined {
@@ -199,18 +201,21 @@ async function bindUdp(address: string, port: number): Promise<Socket> {
 /**
  * The call's media sockets, bound before the SDP names their ports. The UDPTL socket: datagrams that arrive before
  * T.38 is agreed (a far end may start CED/DIS the moment it sends its 200) are kept and handed to the endpoint made
- * for the agreed media. The audio socket holds the advertised RTP port and drops what arrives while the call is
- * in audio, so the far end's RTP is not answered with ICMP port-unreachable (no RTP is sent or decoded).
+ * for the agreed media. The audio socket is the call's RTP socket while it is in audio: the fax call plays our
+ * CNG/CED on it and listens for the far end's tone until T.38 takes over; it stays ours and is closed here.
  */
 class MediaSockets {
   readonly #early: Array<[Buffer, RemoteInfo]> = [];
   #handedOver = false;
+  #rtpPacketsReceived = 0;
   private constructor(
     readonly socket: Socket,
     readonly audio: Socket,
   ) {
     socket.on('message', this.#keep);
-    audio.on('message', () => {});
+    audio.on('message', () => {
+      this.#rtpPacketsReceived++;
+    });
     // Media is best effort: a socket error must not become an uncaught 'error' event and end the process.
     socket.on('error', () => {});
     audio.on('error', () => {});
@@ -236,8 +241,8 @@ class MediaSockets {
     return this.socket.address().port;
   }
 
-  get audioPort(): number {
-    return this.audio.address().port;
+  get rtpPacketsReceived(): number {
+    return this.#rtpPacketsReceived;
   }
 
   readonly #keep = (message: Buffer, from: RemoteInfo): void => {
@@ -284,7 +289,11 @@ function errorCorrectionOf(media: FaxCallMedia): UdptlErrorCorrection {
   }
 }
 
-function detailsOf(call: FaxCall | undefined, direction: 'outgoing' | 'incoming'): SipCliDetails {
+function detailsOf(
+  call: FaxCall | undefined,
+  direction: 'outgoing' | 'incoming',
+  sockets: MediaSockets | undefined,
+): SipCliDetails {
   const media = call?.media;
   return {
     callId: call?.callId ?? null,
@@ -300,6 +309,7 @@ function detailsOf(call: FaxCall | undefined, direction: 'outgoing' | 'incoming'
         }
       : null,
     registered: null,
+    rtpPacketsReceived: sockets?.rtpPacketsReceived ?? 0,
   };
 }
 
@@ -399,7 +409,7 @@ async function sipCall(target: string, file: string, opts: SipCliOptions): Promi
         ...(opts.from ? { from: opts.from } : {}),
         t38: {
           localPort: media.port,
-          audioPort: media.audioPort,
+          audioSocket: media.audio,
           address: advertised,
           capabilities: capabilitiesFrom(opts),
         },
@@ -408,7 +418,7 @@ async function sipCall(target: string, file: string, opts: SipCliOptions): Promi
       });
     } catch (err) {
       if (!(err instanceof FaxCallError)) throw err;
-      reportSipFailure(err, opts.json, detailsOf(undefined, 'outgoing'), startedAt);
+      reportSipFailure(err, opts.json, detailsOf(undefined, 'outgoing', media), startedAt);
       return;
     }
     const outcome = await runFaxOverCall(opts, call, media, {
@@ -418,7 +428,7 @@ async function sipCall(target: string, file: string, opts: SipCliOptions): Promi
     });
     // The side that sent the document ends the call after DCN (T.30 phase E).
     if (call.dialog.state !== 'terminated') await call.hangup();
-    reportFax(outcome, opts, detailsOf(call, 'outgoing'));
+    reportFax(outcome, opts, detailsOf(call, 'outgoing', media));
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -460,7 +470,7 @@ async function sipAnswer(opts: SipCliOptions): Promise<void> {
       userAgent: ua,
       t38: {
         localPort: media.port,
-        audioPort: media.audioPort,
+        audioSocket: media.audio,
         address: advertised,
         capabilities: capabilitiesFrom(opts),
       },
@@ -474,7 +484,7 @@ async function sipAnswer(opts: SipCliOptions): Promise<void> {
       onCall: (call) => settle(call),
       onError: (err) => settle(err),
     });
-    const details: SipCliDetails = { ...detailsOf(undefined, 'incoming'), registered: null };
+    const details: SipCliDetails = { ...detailsOf(undefined, 'incoming', media), registered: null };
     if (registrar) {
       try {
         registration = await ua.register({
@@ -508,7 +518,12 @@ async function sipAnswer(opts: SipCliOptions): Promise<void> {
       return;
     }
     if (got instanceof FaxCallError) {
-      reportSipFailure(got, opts.json, details, startedAt);
+      reportSipFailure(
+        got,
+        opts.json,
+        { ...details, rtpPacketsReceived: media.rtpPacketsReceived },
+        startedAt,
+      );
       return;
     }
     const pages = store;
@@ -520,7 +535,7 @@ async function sipAnswer(opts: SipCliOptions): Promise<void> {
     // The sender hangs up after DCN; give its BYE a moment before sending ours.
     await withTimeout(got.ended, 2000);
     if (got.dialog.state !== 'terminated') await got.hangup();
-    reportFax(outcome, opts, { ...detailsOf(got, 'incoming'), registered: details.registered });
+    reportFax(outcome, opts, { ...detailsOf(got, 'incoming', media), registered: details.registered });
   } finally {
     clearTimeout(timer);
     process.off('SIGINT', onSignal);

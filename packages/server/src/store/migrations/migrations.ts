@@ -9,6 +9,7 @@ import * as m0003 from './0003-event-streams.ts';
 import * as m0004 from './0004-bootstrap.ts';
 import * as m0005 from './0005-blob-key-indexes.ts';
 import * as m0006 from './0006-webhook-retention.ts';
+import * as m0007 from './0007-blob-spool.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001-init': m0001,
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '0004-bootstrap': m0004,
   '0005-blob-key-indexes': m0005,
   '0006-webhook-retention': m0006,
+  '0007-blob-spool': m0007,
 };
