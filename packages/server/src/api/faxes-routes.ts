@@ -146,44 +146,56 @@ export const faxesRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
         ? await readMultipartFaxRequest(request, readLimits, fetching)
         : await readJsonFaxRequest(body, readLimits, fetching);
       const { options, documents } = parsed;
-      if (documents.length === 0 && !options.cover) {
-        throw new ApiError('validation_failed', 'A fax needs at least one document or a cover page.', {
-          location: 'body',
-          field: 'documents',
-          reason: 'minItems',
+      // Uploaded and fetched documents wait in temporary files until the fax is stored or refused;
+      // they are gone before the answer leaves.
+      let result: Awaited<ReturnType<typeof createOutboundFax>>;
+      try {
+        if (documents.length === 0 && !options.cover) {
+          throw new ApiError('validation_failed', 'A fax needs at least one document or a cover page.', {
+            location: 'body',
+            field: 'documents',
+            reason: 'minItems',
+          });
+        }
+        const sendAt = options.sendAt ? Date.parse(options.sendAt) : null;
+        const inspected = await inspector.inspect(documents, {
+          maxPages: limits.pagesPerFax,
+          maxBytes: limits.documentMaxBytes,
+          cover: options.cover !== undefined,
         });
+        const staged: StagedDocument[] = documents.map((d, i) => ({
+          contentType: inspected[i]!.contentType,
+          filename: d.filename,
+          pageCount: inspected[i]!.pageCount,
+          // A file is streamed into the blob store from disk, never read whole here.
+          ...('bytes' in d
+            ? {
+                byteSize: d.bytes.length,
+                sha256: createHash('sha256').update(d.bytes).digest('hex'),
+                source: d.bytes,
+              }
+            : { byteSize: d.file.byteSize, sha256: d.file.sha256, source: { path: d.file.path } }),
+        }));
+        result = await createOutboundFax(
+          { database, blobs, config, now: deps.now },
+          accountId,
+          {
+            to: options.to,
+            from: options.from,
+            resolution: options.resolution ?? 'fine',
+            priority: options.priority ?? 'normal',
+            headerText: options.headerText ?? null,
+            cover: options.cover ?? null,
+            retries: options.retries ?? { count: 2, delaySeconds: 300 },
+            sendAt,
+            metadata: options.metadata ?? {},
+          },
+          staged,
+          key === undefined ? null : { key, bodyHash: parsed.bodyHash },
+        );
+      } finally {
+        await parsed.dispose();
       }
-      const sendAt = options.sendAt ? Date.parse(options.sendAt) : null;
-      const inspected = await inspector.inspect(documents, {
-        maxPages: limits.pagesPerFax,
-        maxBytes: limits.documentMaxBytes,
-        cover: options.cover !== undefined,
-      });
-      const staged: StagedDocument[] = documents.map((d, i) => ({
-        contentType: inspected[i]!.contentType,
-        byteSize: d.bytes.length,
-        sha256: createHash('sha256').update(d.bytes).digest('hex'),
-        filename: d.filename,
-        pageCount: inspected[i]!.pageCount,
-        source: d.bytes,
-      }));
-      const result = await createOutboundFax(
-        { database, blobs, config, now: deps.now },
-        accountId,
-        {
-          to: options.to,
-          from: options.from,
-          resolution: options.resolution ?? 'fine',
-          priority: options.priority ?? 'normal',
-          headerText: options.headerText ?? null,
-          cover: options.cover ?? null,
-          retries: options.retries ?? { count: 2, delaySeconds: 300 },
-          sendAt,
-          metadata: options.metadata ?? {},
-        },
-        staged,
-        key === undefined ? null : { key, bodyHash: parsed.bodyHash },
-      );
       if (result.created) {
         deps.metrics?.faxesAccepted.inc();
         deps.onFaxQueued?.();

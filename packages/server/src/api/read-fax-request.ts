@@ -2,13 +2,17 @@
  * @module api/read-fax-request
  * A new fax arrives as JSON (documents in base64, or as URLs) or as multipart/form-data (documents as file
  * parts, streamed to disk under the size limit, or as `documentUrl` fields; options as fields). Both become
- * the same request: the fax options, the documents' bytes, and a hash of the whole body for Idempotency-Key
+ * the same request: the fax options, the documents, and a hash of the whole body for Idempotency-Key
  * checks. A document given by URL is fetched here (net/fetch-document-url.ts), before anything is stored,
  * and the hash covers the URL as asked, not what it served.
+ *
+ * Uploaded and fetched documents stay in their temporary files, hashed as they were written: nothing on
+ * the request path reads one whole into memory, so the memory a request takes does not grow with its
+ * documents' sizes. The files belong to the returned request until its `dispose()`.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -32,6 +36,13 @@ export interface FaxRequest {
   readonly options: FaxOptionsBody;
   readonly documents: DocumentToInspect[];
   readonly bodyHash: string;
+  /** Removes the temporary files the documents wait in; call once the fax is stored or refused. */
+  dispose(): Promise<void>;
+}
+
+/** Removes temporary files; a file already gone is no error. */
+async function removeFiles(paths: readonly string[]): Promise<void> {
+  for (const path of paths) await rm(path, { force: true });
 }
 
 export interface ReadLimits {
@@ -128,9 +139,11 @@ export async function readJsonFaxRequest(
   });
   const { documents: _documents, ...options } = body;
   let bodyHash: string | undefined;
+  const files = [...fetched.values()].flatMap((d) => ('file' in d ? [d.file.path] : []));
   return {
     options,
     documents,
+    dispose: () => removeFiles(files),
     // Only an Idempotency-Key needs it, and serialising a large body again is not free.
     get bodyHash() {
       bodyHash ??= jsonBodyHash(body);
@@ -183,9 +196,8 @@ function forDocument(error: unknown, document: number, field: string): unknown {
 }
 
 /**
- * Fetches the documents given by URL, all at once. The first failure (in document order) stops the
- * others; either way no fetched file outlives this call: the bytes are read back for inspection,
- * which needs them whole, as it does for uploaded files.
+ * Fetches the documents given by URL, all at once, each into a temporary file that the caller then owns.
+ * The first failure (in document order) stops the others, and then no fetched file outlives this call.
  */
 async function fetchUrlDocuments(
   urls: readonly { document: number; url: string }[],
@@ -211,24 +223,21 @@ async function fetchUrlDocuments(
       }),
     ),
   );
-  const files = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-  try {
-    // Aborted fetches reject with the abort's reason, not an ApiError; the cause is among the others.
-    const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
-    const cause = failures.find((f) => f instanceof ApiError) ?? failures[0];
-    if (failures.length > 0) throw cause;
-    for (const [k, { document }] of urls.entries()) {
-      const file = (settled[k] as PromiseFulfilledResult<FetchedDocument>).value;
-      result.set(document, {
-        bytes: await readFile(file.path),
-        contentType: file.contentType,
-        filename: file.filename,
-      });
-    }
-    return result;
-  } finally {
-    for (const f of files) await rm(f.path, { force: true });
+  // Aborted fetches reject with the abort's reason, not an ApiError; the cause is among the others.
+  const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
+  if (failures.length > 0) {
+    await removeFiles(settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value.path] : [])));
+    throw failures.find((f) => f instanceof ApiError) ?? failures[0];
   }
+  for (const [k, { document }] of urls.entries()) {
+    const fetched = (settled[k] as PromiseFulfilledResult<FetchedDocument>).value;
+    result.set(document, {
+      file: { path: fetched.path, byteSize: fetched.byteSize, sha256: fetched.sha256 },
+      contentType: fetched.contentType,
+      filename: fetched.filename,
+    });
+  }
+  return result;
 }
 
 const JSON_FIELDS = new Set(['cover', 'retries', 'metadata']);
@@ -238,6 +247,15 @@ let faxOptions: ReturnType<typeof Compile<typeof FaxOptions>> | undefined;
 
 /** The multipart field that names a document by URL; repeat it for several, in document order with the files. */
 export const DOCUMENT_URL_FIELD = 'documentUrl';
+
+/** A file part, written to a temporary file and hashed on the way. */
+interface Upload {
+  readonly path: string;
+  readonly byteSize: number;
+  readonly sha256: string;
+  readonly contentType: string;
+  readonly filename: string | null;
+}
 
 /**
  * Multipart: fields hold the options (objects as JSON text); each file part, and each `documentUrl`
@@ -251,8 +269,10 @@ export async function readMultipartFaxRequest(
   const tmpDir = fetching.tmpDir;
   await mkdir(tmpDir, { recursive: true });
   const fields: Record<string, unknown> = {};
-  const files: { path: string; sha256: string; contentType: string; filename: string | null }[] = [];
-  const entries: ({ file: (typeof files)[number] } | { url: string })[] = [];
+  const entries: ({ upload: Upload } | { url: string })[] = [];
+  /** Every temporary file made so far; removed here unless the request is handed over. */
+  const files: string[] = [];
+  let handedOver = false;
   const hash = createHash('sha256');
   try {
     for await (const part of request.parts()) {
@@ -269,26 +289,35 @@ export async function readMultipartFaxRequest(
         entries.push({ url });
       } else if (part.type === 'file') {
         const path = join(tmpDir, `upload-${randomBytes(12).toString('hex')}`);
+        // Before the write starts: a body that breaks off mid-file leaves a partial file to remove.
+        files.push(path);
         const fileHash = createHash('sha256');
+        let byteSize = 0;
         await pipeline(
           part.file,
           new Transform({
-            transform(chunk, _enc, done) {
+            transform(chunk: Buffer, _enc, done) {
               fileHash.update(chunk);
+              byteSize += chunk.length;
               done(null, chunk);
             },
           }),
           createWriteStream(path, { mode: 0o600 }),
         );
-        files.push({ path, sha256: '', contentType: part.mimetype, filename: part.filename || null });
-        entries.push({ file: files.at(-1)! });
         if (part.file.truncated) {
           throw new ApiError('document_too_large', undefined, {
-            document: entries.length - 1,
+            document: entries.length,
             maxBytes: limits.documentMaxBytes,
           });
         }
-        files[files.length - 1]!.sha256 = fileHash.digest('hex');
+        const upload: Upload = {
+          path,
+          byteSize,
+          sha256: fileHash.digest('hex'),
+          contentType: part.mimetype,
+          filename: part.filename || null,
+        };
+        entries.push({ upload });
       } else {
         const value = String(part.value);
         if (JSON_FIELDS.has(part.fieldname)) {
@@ -322,6 +351,7 @@ export async function readMultipartFaxRequest(
       fetching,
       () => DOCUMENT_URL_FIELD,
     );
+    for (const d of fetched.values()) if ('file' in d) files.push(d.file.path);
     const documents: DocumentToInspect[] = [];
     for (const [i, e] of entries.entries()) {
       if ('url' in e) {
@@ -330,11 +360,18 @@ export async function readMultipartFaxRequest(
         documents.push(fetched.get(i)!);
         continue;
       }
-      const f = e.file;
-      hash.update(f.sha256);
-      documents.push({ bytes: await readFile(f.path), contentType: f.contentType, filename: f.filename });
+      const { path, byteSize, sha256, contentType, filename } = e.upload;
+      // The file's digest, taken while it streamed in, stands for its content in the body's hash.
+      hash.update(sha256);
+      documents.push({ file: { path, byteSize, sha256 }, contentType, filename });
     }
-    return { options: fields as FaxOptionsBody, documents, bodyHash: hash.digest('hex') };
+    handedOver = true;
+    return {
+      options: fields as FaxOptionsBody,
+      documents,
+      bodyHash: hash.digest('hex'),
+      dispose: () => removeFiles(files),
+    };
   } catch (error) {
     // The multipart parser throws plain Errors for malformed bodies ("Multipart: Boundary not found",
     // "Unexpected end of form"); system errors (disk full) carry a code and stay internal.
@@ -344,7 +381,7 @@ export async function readMultipartFaxRequest(
       reason: 'multipart',
     });
   } finally {
-    for (const f of files) await rm(f.path, { force: true });
+    if (!handedOver) await removeFiles(files);
   }
 }
 

@@ -12,7 +12,9 @@ describe('system routes', () => {
     t = await createTestApp({
       inspector: {
         inspect: async (docs) => {
-          if (Buffer.from(docs[0]!.bytes).includes('EXPLODE')) throw new Error('secret internal detail');
+          const first = docs[0]!;
+          if ('bytes' in first && Buffer.from(first.bytes).includes('EXPLODE'))
+            throw new Error('secret internal detail');
           return docs.map(() => ({ contentType: 'application/pdf', pageCount: 1 }));
         },
       },

@@ -4,7 +4,7 @@
  * account with two numbers and a key, and a quick stand-in document inspector that needs no
  * rasterizer (the real one is exercised in rendering-document-inspector.test.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -31,7 +31,8 @@ export class StubDocumentInspector implements DocumentInspector {
   ): Promise<InspectedDocument[]> {
     let total = options.cover ? 1 : 0;
     return documents.map((d, i) => {
-      const text = Buffer.from(d.bytes).toString('latin1');
+      const bytes = 'bytes' in d ? d.bytes : readFileSync(d.file.path);
+      const text = Buffer.from(bytes).toString('latin1');
       let result: InspectedDocument;
       if (text.startsWith('%PDF-')) {
         if (text.includes('/Encrypt'))

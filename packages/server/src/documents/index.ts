@@ -9,6 +9,7 @@ export { type PageToPngOptions, pageToPng } from './page-to-png.ts';
 export type { PaperChoice, PaperSize } from './paper-size.ts';
 export {
   countPages,
+  type DocumentFileInput,
   type DocumentInput,
   type RenderDocumentsOptions,
   type RenderedPage,

@@ -6,7 +6,7 @@
  *
  * Replies are plain objects, never thrown errors, because structured cloning drops an error's code.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { init, type WrappedPdfiumModule } from '@embedpdf/pdfium';
 import type { FaxResolution } from 'telefax/image/bilevel-page';
@@ -34,14 +34,21 @@ export interface PdfRenderTask {
 }
 
 /**
+ * One document of a count task: where it ends in the task's `bytes`, or a file the worker reads itself
+ * (a large upload never passes through the main thread's memory).
+ */
+export type PdfCountSource = { readonly end: number } | { readonly path: string };
+
+/**
  * Page counts of several PDFs in one round trip, each opened and closed again at once: what accepting a
  * fax needs, without keeping documents open for a rendering that may never come here.
  */
 export interface PdfCountTask {
   readonly kind: 'count';
-  /** The documents back to back; `ends[i]` is where document i stops. */
+  /** The documents given in memory, back to back. */
   readonly bytes: Uint8Array;
-  readonly ends: readonly number[];
+  /** Every document, in order. */
+  readonly documents: readonly PdfCountSource[];
   readonly memoryMb: number;
 }
 
@@ -170,14 +177,68 @@ function openDocument(e: Engine, docId: string, bytes: Uint8Array): OpenDocument
   return doc;
 }
 
+const NO_ROOM: PdfFailure = {
+  ok: false,
+  code: 'document_too_large',
+  message: 'PDF too large',
+  limit: 'memory',
+};
+
 /** FPDF_LoadMemDocument over a copy in the WebAssembly heap, which must outlive the document. */
 function loadDocument(e: Engine, bytes: Uint8Array): OpenDocument | PdfFailure {
-  const m = e.pdfium;
-  const bufferPtr = m.pdfium.wasmExports.malloc(bytes.length);
-  if (bufferPtr === 0)
-    return { ok: false, code: 'document_too_large', message: 'PDF too large', limit: 'memory' };
+  const bufferPtr = e.pdfium.pdfium.wasmExports.malloc(bytes.length);
+  if (bufferPtr === 0) return NO_ROOM;
   e.heap().set(bytes, bufferPtr);
-  const handle = m.FPDF_LoadMemDocument(bufferPtr, bytes.length, '');
+  return openInHeap(e, bufferPtr, bytes.length);
+}
+
+/**
+ * As {@link loadDocument}, for a document in a file, read straight into the WebAssembly heap. PDFium
+ * needs the whole document in memory, so this worker holds it while it counts; with one document at a
+ * time per worker, the pool's size bounds that memory, not the number of requests waiting.
+ */
+function loadDocumentFile(e: Engine, path: string): OpenDocument | PdfFailure {
+  const unreadable = (err: unknown): PdfFailure => ({
+    ok: false,
+    code: 'invalid_document',
+    message: `the PDF file could not be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+  });
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    return unreadable(err);
+  }
+  try {
+    let size: number;
+    try {
+      size = fstatSync(fd).size;
+    } catch (err) {
+      return unreadable(err);
+    }
+    const bufferPtr = e.pdfium.pdfium.wasmExports.malloc(size);
+    if (bufferPtr === 0) return NO_ROOM;
+    let filled = 0;
+    try {
+      while (filled < size) {
+        const n = readSync(fd, e.heap(), bufferPtr + filled, size - filled, filled);
+        if (n === 0) break;
+        filled += n;
+      }
+    } catch (err) {
+      e.pdfium.pdfium.wasmExports.free(bufferPtr);
+      return unreadable(err);
+    }
+    return openInHeap(e, bufferPtr, filled);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Opens the document at `bufferPtr`; on failure the buffer is freed. */
+function openInHeap(e: Engine, bufferPtr: number, length: number): OpenDocument | PdfFailure {
+  const m = e.pdfium;
+  const handle = m.FPDF_LoadMemDocument(bufferPtr, length, '');
   if (handle === 0) {
     const err = m.FPDF_GetLastError();
     m.pdfium.wasmExports.free(bufferPtr);
@@ -307,12 +368,15 @@ function engineFailure(err: unknown): PdfFailure {
 async function countPages(task: PdfCountTask): Promise<PdfReply> {
   const counts: PdfCount[] = [];
   let start = 0;
-  for (const end of task.ends) {
-    const bytes = task.bytes.subarray(start, end);
-    start = end;
+  for (const source of task.documents) {
+    const from = start;
+    if ('end' in source) start = source.end;
     const e = await engineWithin(task.memoryMb);
     try {
-      const doc = loadDocument(e, bytes);
+      const doc =
+        'end' in source
+          ? loadDocument(e, task.bytes.subarray(from, source.end))
+          : loadDocumentFile(e, source.path);
       if ('ok' in doc) {
         if (memoryExceeded) resetEngine();
         counts.push(memoryExceeded ? MEMORY_EXCEEDED : doc);

@@ -11,9 +11,10 @@ import type { BilevelPage, FaxResolution } from 'telefax/image/bilevel-page';
 import { type CoverPage, coverPageToPdf } from './cover-page.ts';
 import { DocumentError } from './document-error.ts';
 import type { PaperChoice } from './paper-size.ts';
-import { decodeText, plainTextToPdf } from './plain-text-to-pdf.ts';
+import { decodeText, layoutPlainText, plainTextToPdf } from './plain-text-to-pdf.ts';
+import { readDocumentHead } from './read-document-head.ts';
 import { type RenderLimits, resolveRenderLimits } from './render-limits.ts';
-import { openPdf, type PdfSource, renderPdfPages } from './render-pdf-pages.ts';
+import { countPdfPages, openPdf, type PdfSource, renderPdfPages } from './render-pdf-pages.ts';
 import { type RasterKind, rasterPageCount, renderRasterPages } from './render-raster-pages.ts';
 import { type DocumentKind, kindOfMediaType, MEDIA_TYPES, sniffMediaType } from './sniff-media-type.ts';
 
@@ -22,6 +23,17 @@ export interface DocumentInput {
   /** What the client said it is; checked against the content, which wins. */
   readonly mediaType?: string;
   /** For messages only. */
+  readonly name?: string;
+}
+
+/**
+ * A document kept in a file, for counting: it is never read whole on this thread (PDFs are read by a
+ * PDF worker, images by sharp as far as their headers; plain text, within the size limit, is).
+ */
+export interface DocumentFileInput {
+  readonly path: string;
+  readonly byteSize: number;
+  readonly mediaType?: string;
   readonly name?: string;
 }
 
@@ -51,16 +63,21 @@ type Prepared =
   /** Counted only: plain text is laid out without being rasterized. */
   | { readonly kind: 'counted'; readonly pageCount: number };
 
-/** Refuses what can be refused from size and magic bytes alone. */
-function classify(input: DocumentInput, limits: RenderLimits): DocumentKind {
-  const { data } = input;
-  if (data.length === 0) throw new DocumentError('invalid_document', 'the document is empty');
-  if (data.length > limits.maxBytes) {
+/**
+ * Refuses what can be refused from size and magic bytes alone. `head` is the document, or at least
+ * its first SNIFF_HEAD_BYTES; `byteSize` is the whole document's size.
+ */
+function classify(
+  input: { readonly head: Uint8Array; readonly byteSize: number; readonly mediaType?: string },
+  limits: RenderLimits,
+): DocumentKind {
+  if (input.byteSize === 0) throw new DocumentError('invalid_document', 'the document is empty');
+  if (input.byteSize > limits.maxBytes) {
     throw new DocumentError('document_too_large', `the document is larger than ${limits.maxBytes} bytes`, {
       limit: 'bytes',
     });
   }
-  const sniffed = sniffMediaType(data);
+  const sniffed = sniffMediaType(input.head);
   if (sniffed && sniffed !== 'text') return sniffed;
   const declared = kindOfMediaType(input.mediaType);
   if (declared && declared !== 'text') {
@@ -82,8 +99,16 @@ function isGeneric(mediaType: string | undefined): boolean {
   return base === 'application/octet-stream' || base === 'binary/octet-stream' || base === '';
 }
 
-async function prepare(input: DocumentInput, limits: RenderLimits, countOnly: boolean): Promise<Prepared> {
-  const kind = classify(input, limits);
+async function prepare(
+  input: DocumentInput | DocumentFileInput,
+  limits: RenderLimits,
+  countOnly: boolean,
+): Promise<Prepared> {
+  if ('path' in input) return countFile(input, limits);
+  const kind = classify(
+    { head: input.data, byteSize: input.data.length, mediaType: input.mediaType },
+    limits,
+  );
   switch (kind) {
     case 'pdf':
       return { kind, pdf: await openPdf(input.data, limits) };
@@ -97,12 +122,29 @@ async function prepare(input: DocumentInput, limits: RenderLimits, countOnly: bo
   }
 }
 
+/** A document in a file is only ever counted; see {@link DocumentFileInput} for what reads it. */
+async function countFile(input: DocumentFileInput, limits: RenderLimits): Promise<Prepared> {
+  const head = await readDocumentHead(input.path);
+  const kind = classify({ head, byteSize: input.byteSize, mediaType: input.mediaType }, limits);
+  switch (kind) {
+    case 'pdf':
+      return { kind: 'counted', pageCount: await countPdfPages(input, limits) };
+    case 'text': {
+      // Within the size limit, checked above; the layout needs the whole text.
+      const text = await readDocumentHead(input.path, input.byteSize);
+      return { kind: 'counted', pageCount: layoutPlainText(decodeText(text)).length };
+    }
+    default:
+      return { kind: 'counted', pageCount: await rasterPageCount(input, kind, limits) };
+  }
+}
+
 function pagesOf(p: Prepared): number {
   return p.kind === 'pdf' ? p.pdf.pageCount : p.pageCount;
 }
 
 async function prepareAll(
-  inputs: readonly DocumentInput[],
+  inputs: readonly (DocumentInput | DocumentFileInput)[],
   limits: RenderLimits,
   cover: boolean,
   countOnly = false,
@@ -128,9 +170,12 @@ async function prepareAll(
   return { prepared, total };
 }
 
-/** Total pages the fax will have (cover included when given), validating every input on the way. */
+/**
+ * Total pages the fax will have (cover included when given), validating every input on the way.
+ * Inputs may be files, which are counted without being read whole on this thread.
+ */
 export async function countPages(
-  inputs: readonly DocumentInput[],
+  inputs: readonly (DocumentInput | DocumentFileInput)[],
   options: { readonly cover?: CoverPage; readonly limits?: Partial<RenderLimits> } = {},
 ): Promise<number> {
   const limits = resolveRenderLimits(options.limits);

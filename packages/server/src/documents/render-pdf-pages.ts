@@ -10,7 +10,15 @@ import { Piscina } from 'piscina';
 import type { BilevelPage, FaxResolution } from 'telefax/image/bilevel-page';
 import { DocumentError } from './document-error.ts';
 import type { PaperChoice } from './paper-size.ts';
-import type { PdfCount, PdfFailure, PdfReply, PdfTask, RasterizedPdfPage } from './pdf-raster-worker.ts';
+import type {
+  PdfCount,
+  PdfCountSource,
+  PdfCountTask,
+  PdfFailure,
+  PdfReply,
+  PdfTask,
+  RasterizedPdfPage,
+} from './pdf-raster-worker.ts';
 import type { RenderLimits } from './render-limits.ts';
 
 /** JS heap per worker; PDFium's own heap is WebAssembly memory, capped inside the worker. */
@@ -158,10 +166,46 @@ const BATCH_MAX_BYTES = 8 * 1024 * 1024;
  */
 const BATCH_TIMEOUT_MS = 2_000;
 
+/**
+ * A PDF waiting in a file. Its page count is taken by a worker that reads the file itself, so the main
+ * thread never holds it; the worker does (PDFium opens documents from memory), one at a time, so the
+ * pool's size bounds that memory however many requests are waiting.
+ */
+export interface PdfFile {
+  readonly path: string;
+  readonly byteSize: number;
+}
+
 interface CountRequest {
-  readonly bytes: Uint8Array;
+  readonly source: Uint8Array | PdfFile;
   readonly limits: RenderLimits;
   readonly resolve: (count: PdfCount) => void;
+}
+
+function sizeOf(source: Uint8Array | PdfFile): number {
+  return source instanceof Uint8Array ? source.length : source.byteSize;
+}
+
+/** One count task for `sources`: the in-memory ones copied back to back (and transferred), files by path. */
+function countTask(
+  sources: readonly (Uint8Array | PdfFile)[],
+  memoryMb: number,
+): { task: PdfCountTask; transferList: ArrayBuffer[] } {
+  let total = 0;
+  for (const source of sources) if (source instanceof Uint8Array) total += source.length;
+  const bytes = new Uint8Array(total);
+  const documents: PdfCountSource[] = [];
+  let at = 0;
+  for (const source of sources) {
+    if (source instanceof Uint8Array) {
+      bytes.set(source, at);
+      at += source.length;
+      documents.push({ end: at });
+    } else {
+      documents.push({ path: source.path });
+    }
+  }
+  return { task: { kind: 'count', bytes, documents, memoryMb }, transferList: [bytes.buffer] };
 }
 
 const countQueue: CountRequest[] = [];
@@ -173,15 +217,15 @@ let countFlushScheduled = false;
  * keeping it open for rendering. Small documents requested together share one worker round trip, so
  * accepting many faxes does not pay a message exchange per document; when a shared batch fails as a
  * whole (time limit, worker crash), each of its documents is counted again alone, so only the
- * document at fault is refused.
+ * document at fault is refused. A {@link PdfFile} is read by the worker, never by this thread.
  */
-export async function countPdfPages(bytes: Uint8Array, limits: RenderLimits): Promise<number> {
+export async function countPdfPages(source: Uint8Array | PdfFile, limits: RenderLimits): Promise<number> {
   const count = await new Promise<PdfCount>((resolve) => {
-    if (bytes.length > BATCH_DOCUMENT_MAX_BYTES) {
-      void countAlone({ bytes, limits, resolve });
+    if (sizeOf(source) > BATCH_DOCUMENT_MAX_BYTES) {
+      void countAlone({ source, limits, resolve });
       return;
     }
-    countQueue.push({ bytes, limits, resolve });
+    countQueue.push({ source, limits, resolve });
     scheduleCountFlush();
   });
   if (!count.ok) fail(count);
@@ -214,11 +258,11 @@ function scheduleCountFlush(): void {
 function takeCountBatch(): CountRequest[] {
   const first = countQueue.shift()!;
   const batch = [first];
-  let bytes = first.bytes.length;
+  let bytes = sizeOf(first.source);
   for (let i = 0; i < countQueue.length && batch.length < BATCH_MAX_DOCUMENTS; ) {
     const next = countQueue[i]!;
     const fits =
-      bytes + next.bytes.length <= BATCH_MAX_BYTES &&
+      bytes + sizeOf(next.source) <= BATCH_MAX_BYTES &&
       next.limits.pdfMemoryMb === first.limits.pdfMemoryMb &&
       next.limits.pageTimeoutMs === first.limits.pageTimeoutMs;
     if (!fits) {
@@ -226,7 +270,7 @@ function takeCountBatch(): CountRequest[] {
       continue;
     }
     batch.push(next);
-    bytes += next.bytes.length;
+    bytes += sizeOf(next.source);
     countQueue.splice(i, 1);
   }
   return batch;
@@ -234,20 +278,12 @@ function takeCountBatch(): CountRequest[] {
 
 /** @returns whether every request of the batch got its answer. */
 async function countTogether(batch: readonly CountRequest[]): Promise<boolean> {
-  const ends: number[] = [];
-  let total = 0;
-  for (const r of batch) {
-    total += r.bytes.length;
-    ends.push(total);
-  }
-  const bytes = new Uint8Array(total);
-  for (const [i, r] of batch.entries()) bytes.set(r.bytes, i === 0 ? 0 : ends[i - 1]);
   const { limits } = batch[0]!;
-  const { reply } = await runTask(
-    { kind: 'count', bytes, ends, memoryMb: limits.pdfMemoryMb },
-    Math.min(limits.pageTimeoutMs, BATCH_TIMEOUT_MS),
-    [bytes.buffer],
+  const { task, transferList } = countTask(
+    batch.map((r) => r.source),
+    limits.pdfMemoryMb,
   );
+  const { reply } = await runTask(task, Math.min(limits.pageTimeoutMs, BATCH_TIMEOUT_MS), transferList);
   if (!reply.ok || !('counts' in reply) || reply.counts.length !== batch.length) return false;
   for (const [i, r] of batch.entries()) r.resolve(reply.counts[i]!);
   return true;
@@ -256,12 +292,8 @@ async function countTogether(batch: readonly CountRequest[]): Promise<boolean> {
 /** One document, on its own worker round trip and under the full time limit: its answer is final. */
 async function countAlone(request: CountRequest): Promise<void> {
   try {
-    const bytes = new Uint8Array(request.bytes);
-    const { reply } = await runTask(
-      { kind: 'count', bytes, ends: [bytes.length], memoryMb: request.limits.pdfMemoryMb },
-      request.limits.pageTimeoutMs,
-      [bytes.buffer],
-    );
+    const { task, transferList } = countTask([request.source], request.limits.pdfMemoryMb);
+    const { reply } = await runTask(task, request.limits.pageTimeoutMs, transferList);
     if (!reply.ok) request.resolve(reply);
     else if ('counts' in reply && reply.counts.length === 1) request.resolve(reply.counts[0]!);
     else request.resolve({ ok: false, code: 'invalid_document', message: 'unexpected worker reply' });

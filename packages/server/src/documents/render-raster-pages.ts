@@ -43,8 +43,11 @@ export interface RasterRenderOptions {
 
 const DEFAULT_DPI = 72;
 
-function sharpInput(bytes: Uint8Array, limits: RenderLimits, page?: number): Sharp {
-  return sharp(bytes, {
+/** The image's bytes, or the file holding them: sharp reads a file itself, as far as it needs. */
+export type RasterSource = Uint8Array | { readonly path: string };
+
+function sharpInput(source: RasterSource, limits: RenderLimits, page?: number): Sharp {
+  return sharp(source instanceof Uint8Array ? source : source.path, {
     limitInputPixels: limits.maxImagePixels,
     failOn: 'error',
     autoOrient: true,
@@ -54,7 +57,12 @@ function sharpInput(bytes: Uint8Array, limits: RenderLimits, page?: number): Sha
 
 function sharpFailure(err: unknown, page?: number): DocumentError {
   if (err instanceof DocumentError) return err;
-  const message = (err as Error).message ?? String(err);
+  // sharp says "Input file" or "Input buffer" after how it was given the image; the client sent the
+  // same document either way (a multipart file waits on disk, base64 in memory), so it reads the same.
+  const message = ((err as Error).message ?? String(err)).replace(
+    /^Input file (?!is missing)/,
+    'Input buffer ',
+  );
   const where = page === undefined ? {} : { page };
   if (/pixel limit|too many pixels/i.test(message)) {
     return new DocumentError('document_too_large', 'the image has too many pixels', {
@@ -81,7 +89,7 @@ interface Header {
   readonly dpi: number;
 }
 
-async function readHeader(bytes: Uint8Array, limits: RenderLimits, page?: number): Promise<Header> {
+async function readHeader(bytes: RasterSource, limits: RenderLimits, page?: number): Promise<Header> {
   let meta: Metadata;
   try {
     meta = await sharpInput(bytes, limits, page).metadata();
@@ -103,7 +111,7 @@ async function readHeader(bytes: Uint8Array, limits: RenderLimits, page?: number
 
 /** Pages of a raster document, from headers only where the format allows. */
 export async function rasterPageCount(
-  bytes: Uint8Array,
+  bytes: RasterSource,
   kind: RasterKind,
   limits: RenderLimits,
 ): Promise<number> {

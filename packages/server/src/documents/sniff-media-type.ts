@@ -28,9 +28,12 @@ function findPdfHeader(bytes: Uint8Array): boolean {
   return false;
 }
 
+/** How much of a document's start sniffing looks at: a file's head of this size decides as the whole would. */
+export const SNIFF_HEAD_BYTES = 8192;
+
 /** Text if the first 8 KiB hold no NUL and nearly only printable characters and whitespace. */
 function looksLikeText(bytes: Uint8Array): boolean {
-  const n = Math.min(bytes.length, 8192);
+  const n = Math.min(bytes.length, SNIFF_HEAD_BYTES);
   if (n === 0) return false;
   let control = 0;
   for (let i = 0; i < n; i++) {

@@ -1,17 +1,33 @@
 /**
  * @module domain/document-inspector
  * The seam between accepting a fax and rendering it: before anything is queued, each document is
- * checked (real type from its bytes, readable, not encrypted, page count within limits). The
+ * checked (real type from its content, readable, not encrypted, page count within limits). The
  * implementation backed by src/documents is rendering-document-inspector.ts; tests may plug a fake.
  */
 import type { ErrorCode } from '../api/errors.ts';
 
-export interface DocumentToInspect {
-  readonly bytes: Uint8Array;
+/** A document waiting in a file (an upload, a fetched URL), which stays on disk while it is inspected. */
+export interface DocumentFile {
+  /** A temporary file; whoever made it removes it once the fax is stored or refused. */
+  readonly path: string;
+  readonly byteSize: number;
+  /** Hex SHA-256 of the content, computed while it was written. */
+  readonly sha256: string;
+}
+
+interface DocumentSource {
   /** What the client declared; the content decides. */
   readonly contentType: string | undefined;
   readonly filename: string | null;
 }
+
+/**
+ * A document in memory (small, decoded from a JSON body) or in a file. A file is never read whole on
+ * the request path: its type comes from its first bytes and its pages are counted off this thread.
+ */
+export type DocumentToInspect =
+  | (DocumentSource & { readonly bytes: Uint8Array })
+  | (DocumentSource & { readonly file: DocumentFile });
 
 export interface InspectedDocument {
   /** The media type the content really has. */

@@ -4,11 +4,14 @@
  * documents are refused with the catalogue's codes and their index.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { tinyPdf } from '../api/test-app.ts';
 import { postScriptToPdf, textPagesPostScript } from '../documents/sample-documents.ts';
-import { DocumentRejection } from './document-inspector.ts';
+import { DocumentRejection, type DocumentToInspect } from './document-inspector.ts';
 import { RenderingDocumentInspector } from './rendering-document-inspector.ts';
 
 describe('RenderingDocumentInspector', () => {
@@ -98,5 +101,108 @@ describe('RenderingDocumentInspector', () => {
       verdicts,
       faxes.map((f) => f.expect),
     );
+  });
+
+  it('gives a document in a file the verdict its bytes get, page count, type, code and message', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'faxwire-inspect-'));
+    try {
+      const image = sharp({ create: { width: 120, height: 80, channels: 3, background: '#fff' } });
+      const png = await image.clone().png().toBuffer();
+      const jpeg = await image.clone().jpeg().toBuffer();
+      const tiff = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#000' } })
+        .tiff()
+        .toBuffer();
+      const locked = postScriptToPdf(textPagesPostScript(1), ['-sOwnerPassword=o', '-sUserPassword=u']);
+      const cases: [string, Uint8Array, string | undefined][] = [
+        ['pdf', tinyPdf(3), 'application/pdf'],
+        ['png', png, 'image/png'],
+        ['jpeg', jpeg, undefined],
+        ['tiff', tiff, 'application/octet-stream'],
+        ['text', Buffer.from('Hello fax\f\nsecond page\n'), 'text/plain'],
+        ['corrupt pdf', Buffer.from('%PDF-1.7\n garbage'), 'application/pdf'],
+        ['locked pdf', locked, 'application/pdf'],
+        ['truncated png', png.subarray(0, 40), 'image/png'],
+        ['not a pdf', Buffer.from('just words'), 'application/pdf'],
+        ['zip', Buffer.from([0, 1, 2, 3, 4, 5]), 'application/zip'],
+        ['empty', Buffer.alloc(0), undefined],
+        ['too large', Buffer.alloc(2_000_000, 0x41), 'text/plain'],
+        ['too many pages', tinyPdf(11), 'application/pdf'],
+      ];
+      const verdict = (document: DocumentToInspect) =>
+        inspector.inspect([document], limits).then(
+          (docs) => docs,
+          (e: unknown) =>
+            e instanceof DocumentRejection ? `${e.code}@${e.document}: ${e.message}` : String(e),
+        );
+      const fromFiles: unknown[] = [];
+      for (const [i, [name, bytes, contentType]] of cases.entries()) {
+        const path = join(dir, `document-${i}`);
+        writeFileSync(path, bytes);
+        const file = { path, byteSize: bytes.length, sha256: '' };
+        const [inFile, inMemory] = await Promise.all([
+          verdict({ file, contentType, filename: null }),
+          verdict({ bytes, contentType, filename: null }),
+        ]);
+        assert.deepEqual(inFile, inMemory, name);
+        fromFiles.push(inFile);
+      }
+      assert.deepEqual(fromFiles.slice(0, 5), [
+        [{ contentType: 'application/pdf', pageCount: 3 }],
+        [{ contentType: 'image/png', pageCount: 1 }],
+        [{ contentType: 'image/jpeg', pageCount: 1 }],
+        [{ contentType: 'image/tiff', pageCount: 1 }],
+        [{ contentType: 'text/plain', pageCount: 2 }],
+      ]);
+      assert.deepEqual(
+        fromFiles.slice(5).map((v) => String(v).split(':')[0]),
+        [
+          'invalid_document@0',
+          'password_protected@0',
+          'invalid_document@0',
+          'invalid_document@0',
+          'unsupported_media_type@0',
+          'invalid_document@0',
+          'document_too_large@0',
+          'too_many_pages@0',
+        ],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('counts PDFs in files and in memory together, each with its own answer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'faxwire-inspect-'));
+    try {
+      const broken = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n');
+      const faxes = Array.from({ length: 12 }, (_, i) => {
+        const bytes = i % 4 === 3 ? broken : tinyPdf(1 + (i % 5));
+        const path = join(dir, `fax-${i}.pdf`);
+        writeFileSync(path, bytes);
+        const inFile = i % 2 === 0;
+        const document: DocumentToInspect = inFile
+          ? {
+              file: { path, byteSize: bytes.length, sha256: '' },
+              contentType: 'application/pdf',
+              filename: null,
+            }
+          : { bytes, contentType: 'application/pdf', filename: null };
+        return { document, expect: i % 4 === 3 ? 'invalid_document' : 1 + (i % 5) };
+      });
+      const verdicts = await Promise.all(
+        faxes.map((f) =>
+          inspector.inspect([f.document], limits).then(
+            (docs) => docs[0]!.pageCount,
+            (e: unknown) => (e instanceof DocumentRejection ? e.code : String(e)),
+          ),
+        ),
+      );
+      assert.deepEqual(
+        verdicts,
+        faxes.map((f) => f.expect),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

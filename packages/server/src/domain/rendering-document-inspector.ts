@@ -8,9 +8,14 @@
  * requests that arrive together; the other kinds go through `countPages`. All of a fax's PDFs are
  * counted at once, and the results are then read in document order, so the refusal names the first
  * bad document exactly as a one-by-one inspection would.
+ *
+ * A document in a file (an upload, a fetched URL) is not read into this thread: its type comes from
+ * its first bytes, a PDF worker reads the file itself to count its pages, sharp reads an image's
+ * header from the file, and only plain text (within the size limit) is read here.
  */
 
 import { closePdfWorkers, countPages, DocumentError } from '../documents/index.ts';
+import { readDocumentHead } from '../documents/read-document-head.ts';
 import { resolveRenderLimits } from '../documents/render-limits.ts';
 import { countPdfPages } from '../documents/render-pdf-pages.ts';
 import { MEDIA_TYPES, sniffMediaType } from '../documents/sniff-media-type.ts';
@@ -21,6 +26,10 @@ import {
   type InspectedDocument,
 } from './document-inspector.ts';
 
+function byteSizeOf(document: DocumentToInspect): number {
+  return 'bytes' in document ? document.bytes.length : document.file.byteSize;
+}
+
 type Settled =
   | { readonly ok: true; readonly pageCount: number }
   | { readonly ok: false; readonly error: unknown };
@@ -30,12 +39,16 @@ export class RenderingDocumentInspector implements DocumentInspector {
     documents: readonly DocumentToInspect[],
     options: { readonly maxPages: number; readonly maxBytes: number; readonly cover: boolean },
   ): Promise<InspectedDocument[]> {
-    const kinds = documents.map((d) => sniffMediaType(d.bytes));
+    const kinds = await Promise.all(
+      documents.map(async (d) =>
+        sniffMediaType('bytes' in d ? d.bytes : await readDocumentHead(d.file.path)),
+      ),
+    );
     const limits = resolveRenderLimits({ maxBytes: options.maxBytes, maxPages: options.maxPages });
     // Size is refused before content, as countPages does; such a document takes the general path.
     const pdfCounts = documents.map((d, i): Promise<Settled> | null =>
-      kinds[i] === 'pdf' && d.bytes.length <= options.maxBytes
-        ? countPdfPages(d.bytes, limits).then(
+      kinds[i] === 'pdf' && byteSizeOf(d) <= options.maxBytes
+        ? countPdfPages('bytes' in d ? d.bytes : d.file, limits).then(
             (pageCount) => ({ ok: true, pageCount }),
             (error: unknown) => ({ ok: false, error }),
           )
@@ -52,7 +65,15 @@ export class RenderingDocumentInspector implements DocumentInspector {
           if (!settled.ok) throw settled.error;
           pageCount = settled.pageCount;
         } else {
-          pageCount = await countPages([{ data: document.bytes, mediaType: document.contentType }], {
+          const input =
+            'bytes' in document
+              ? { data: document.bytes, mediaType: document.contentType }
+              : {
+                  path: document.file.path,
+                  byteSize: document.file.byteSize,
+                  mediaType: document.contentType,
+                };
+          pageCount = await countPages([input], {
             limits: { maxBytes: options.maxBytes, maxPages: Math.max(1, options.maxPages - pages) },
           });
         }
