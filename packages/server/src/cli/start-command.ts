@@ -19,6 +19,7 @@ import { claimableLoopbackRange } from '../domain/claim-loopback-number.ts';
 import { SEND_JOB } from '../domain/create-outbound-fax.ts';
 import type { DocumentInspector } from '../domain/document-inspector.ts';
 import type { FaxLine } from '../domain/fax-line.ts';
+import { mediaPrefixesBetween } from '../domain/media-keys.ts';
 import { RenderingDocumentInspector } from '../domain/rendering-document-inspector.ts';
 import { createSendFaxHandler } from '../domain/send-fax-job.ts';
 import type { LiveStreamOptions } from '../events/live-event-stream.ts';
@@ -182,6 +183,9 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     database,
     blobs,
     scratchDirectories: [join(config.dataDir, 'tmp'), join(config.dataDir, 'blobs', '.tmp')],
+    // Hourly over the media of the last two days, the whole store at start and once a day.
+    recentPrefixes: (now) => mediaPrefixesBetween(now - 48 * 3600_000, now),
+    fullEvery: 24,
     logger: logger.child({ component: 'storage-sweep' }),
   });
 

@@ -23,6 +23,29 @@ function windowOf(faxId: string): string {
   return time.slice(0, 6);
 }
 
+const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
+const WINDOW_MS = 32 ** 4;
+
+/** The window of a millisecond time, as the first six base-32 digits of an id made then. */
+function windowAt(ms: number): string {
+  let w = '';
+  let t = Math.floor(Math.max(0, ms) / WINDOW_MS);
+  for (let i = 0; i < 6; i++) {
+    w = ALPHABET[t % 32] + w;
+    t = Math.floor(t / 32);
+  }
+  return w;
+}
+
+/** The media directories of faxes made from `since` to `until` (`media/<window>/`), oldest first. */
+export function mediaPrefixesBetween(since: number, until: number): string[] {
+  const prefixes: string[] = [];
+  for (let t = Math.floor(since / WINDOW_MS) * WINDOW_MS; t <= until; t += WINDOW_MS) {
+    prefixes.push(`media/${windowAt(t)}/`);
+  }
+  return prefixes;
+}
+
 export function faxMediaPrefix(faxId: string): string {
   return `media/${windowOf(faxId)}/${faxId}.`;
 }

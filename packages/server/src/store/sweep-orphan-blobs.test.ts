@@ -132,6 +132,20 @@ for (const engine of TEST_ENGINES) {
         assert.deepEqual(await keys(blobs), [documentKey, pageKey].sort());
       });
 
+      it('looks only under the prefixes it is given', async () => {
+        const inside = 'media/recent/fax_x.lost';
+        const outside = 'media/older/fax_y.lost';
+        for (const key of [inside, outside]) {
+          await blobs.put(key, Buffer.from('orphan'));
+          age(blobPath(key), ORPHAN_GRACE_MS + 60_000);
+        }
+        const recent = await sweepOrphanBlobs(t.database, blobs, { prefixes: ['media/recent/'] });
+        assert.deepEqual([recent.examined, recent.deleted], [1, [inside]]);
+        assert.ok((await keys(blobs)).includes(outside));
+        const whole = await sweepOrphanBlobs(t.database, blobs);
+        assert.ok(whole.deleted.includes(outside));
+      });
+
       it('leaves nothing of a deleted fax whose blob removal a crash cut short', async () => {
         const doomed = await sendFax();
         const documentKey = doomed.documents[0]!.blob_key!;

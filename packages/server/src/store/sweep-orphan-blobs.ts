@@ -28,6 +28,8 @@ export interface SweepOptions {
   readonly now?: number;
   /** Stops the sweep between blobs, e.g. when the server shuts down. */
   readonly signal?: AbortSignal;
+  /** Only blobs under these prefixes; default the whole store. */
+  readonly prefixes?: readonly string[];
 }
 
 export interface SweepResult {
@@ -58,13 +60,15 @@ export async function sweepOrphanBlobs(
     }
     batch = [];
   };
-  for await (const entry of blobs.scan('')) {
-    if (options.signal?.aborted) break;
-    // A file under a name no put could have made is not ours to judge.
-    if (entry.modifiedAt >= cutoff || !isBlobKey(entry.key)) continue;
-    examined++;
-    batch.push(entry);
-    if (batch.length >= BATCH) await settle();
+  for (const prefix of options.prefixes ?? ['']) {
+    for await (const entry of blobs.scan(prefix)) {
+      if (options.signal?.aborted) break;
+      // A file under a name no put could have made is not ours to judge.
+      if (entry.modifiedAt >= cutoff || !isBlobKey(entry.key)) continue;
+      examined++;
+      batch.push(entry);
+      if (batch.length >= BATCH) await settle();
+    }
   }
   if (batch.length > 0 && !options.signal?.aborted) await settle();
   return { examined, deleted };
@@ -127,6 +131,13 @@ export interface StorageSweepOptions {
   readonly scratchDirectories: readonly string[];
   readonly graceMs?: number;
   readonly intervalMs?: number;
+  /**
+   * Where blobs written lately live (for media keys, the directories of the last windows). Given, the
+   * periodic sweeps look only there — a crash leaves orphans next to what was being written — and the
+   * whole store is scanned at start and once every `fullEvery` sweeps; without it every sweep is whole.
+   */
+  readonly recentPrefixes?: (now: number) => readonly string[];
+  readonly fullEvery?: number;
   readonly logger?: Logger;
 }
 
@@ -138,19 +149,24 @@ export interface StorageSweeps {
 }
 
 /**
- * Sweeps at once (in the background: a large store must not delay the start) and then every interval.
+ * Sweeps at once (in the background: a large store must not delay the start) and then every interval,
+ * the whole store now and then and the recently written part in between (see `recentPrefixes`).
  * Several processes sweeping one store do no harm: a blob is deleted only when nothing refers to it.
  */
 export function startStorageSweeps(options: StorageSweepOptions): StorageSweeps {
   const stopping = new AbortController();
   let running: Promise<void> | null = null;
+  let sweeps = 0;
   const sweep = async () => {
     const signal = stopping.signal;
     const graceMs = options.graceMs;
+    const whole = options.recentPrefixes === undefined || sweeps % (options.fullEvery ?? 24) === 0;
+    sweeps++;
     try {
       const { examined, deleted } = await sweepOrphanBlobs(options.database, options.blobs, {
         graceMs,
         signal,
+        ...(whole ? {} : { prefixes: options.recentPrefixes!(Date.now()) }),
       });
       let stale = 0;
       for (const directory of options.scratchDirectories) {
