@@ -18,6 +18,18 @@ import type { FaxesTable } from '../store/schema.ts';
 
 export type FaxEventType = StoredFaxEventType;
 
+/** What an event takes from its fax's row. */
+const EVENT_SOURCE = [
+  'event_seq',
+  'status',
+  'account_id',
+  'direction',
+  'from_number',
+  'to_number',
+  'metadata_json',
+] as const satisfies readonly (keyof FaxesTable)[];
+type EventSource = Pick<FaxesTable, (typeof EVENT_SOURCE)[number]>;
+
 export async function appendFaxEvent(
   trx: Db,
   faxId: string,
@@ -29,23 +41,10 @@ export async function appendFaxEvent(
     .updateTable('faxes')
     .set((eb) => ({ event_seq: eb('event_seq', '+', 1) }))
     .where('id', '=', faxId)
-    .returning([
-      'event_seq',
-      'status',
-      'account_id',
-      'direction',
-      'from_number',
-      'to_number',
-      'metadata_json',
-    ])
+    .returning(EVENT_SOURCE)
     .executeTakeFirstOrThrow();
   return writeEvent(trx, faxId, fax, type, fields, now);
 }
-
-type EventSource = Pick<
-  FaxesTable,
-  'event_seq' | 'status' | 'account_id' | 'direction' | 'from_number' | 'to_number' | 'metadata_json'
->;
 
 /**
  * The first event of a fax inserted in this transaction with `event_seq` 1: the row is at hand, so
