@@ -209,7 +209,9 @@ function countTask(
 }
 
 const countQueue: CountRequest[] = [];
-let batchRunning = false;
+let batchesRunning = 0;
+/** Batches on workers at once: a second fills while the first is counted, and neither waits long. */
+const BATCHES_IN_FLIGHT = 2;
 let countFlushScheduled = false;
 
 /**
@@ -233,14 +235,14 @@ export async function countPdfPages(source: Uint8Array | PdfFile, limits: Render
   return count.pageCount;
 }
 
-/** One batch at a time: while it is on a worker the next one fills, so a burst costs few round trips. */
+/** Few batches at a time: while they are on workers the next one fills, so a burst costs few round trips. */
 function scheduleCountFlush(): void {
-  if (countFlushScheduled || batchRunning || countQueue.length === 0) return;
+  if (countFlushScheduled || batchesRunning >= BATCHES_IN_FLIGHT || countQueue.length === 0) return;
   countFlushScheduled = true;
   // After this turn's I/O callbacks, so the requests they make join the batch.
   setImmediate(async () => {
     countFlushScheduled = false;
-    batchRunning = true;
+    batchesRunning++;
     const batch = takeCountBatch();
     let counted = false;
     try {
@@ -248,7 +250,7 @@ function scheduleCountFlush(): void {
     } catch {
       counted = false;
     }
-    batchRunning = false;
+    batchesRunning--;
     scheduleCountFlush();
     if (!counted) for (const request of batch) void countAlone(request);
   });
