@@ -20,7 +20,12 @@ export { decodeIdent, encodeIdent } from './ident.ts';
 export { createMemoryPortPair, MemoryPort } from './memory-port-pair.ts';
 export type { PageCodec, PageStreamDecoder } from './page-codec.ts';
 export type { OutgoingPage } from './page-feed.ts';
+export {
+  AUDIO_RATE_FALLBACK,
+  PACKET_RATE_FALLBACK,
+  type RateFallbackPolicy,
+} from './rate-fallback.ts';
 export type { PageProgress, ReceivedPageInfo, T30TraceEntry } from './t30-context.ts';
-export type { FaxModem, FaxTone, PortEvent, T30Port } from './t30-port.ts';
+export type { FaxModem, FaxTone, LineMedium, PortEvent, T30Port } from './t30-port.ts';
 export { runT30Session, T30Session, type T30SessionEvents, type T30SessionOptions } from './t30-session.ts';
 export { DEFAULT_TIMERS, type T30Timers } from './timers.ts';

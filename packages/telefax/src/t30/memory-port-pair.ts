@@ -14,11 +14,18 @@ export interface MemoryLinkFaults {
   readonly frame?: (frame: Uint8Array, index: number, modem: FaxModem) => FrameFault;
   /**
    * Called for each block of image (non-ECM page or TCF) data; returns the data to deliver, or null to lose it
-   * the way a packet transport does (the far end gets a 'loss' event in its place).
+   * the way a packet transport does (the far end gets a 'loss' event in its place). `place` numbers the image
+   * carrier (each TCF or page sent in this direction, from 1) and the block within it (from 1).
    */
-  readonly image?: (data: Uint8Array, modem: FaxModem) => Uint8Array | null;
+  readonly image?: (data: Uint8Array, modem: FaxModem, place: ImageBlockPlace) => Uint8Array | null;
   /** Lose everything sent in this direction (a silent far end). */
   readonly mute?: boolean;
+}
+
+/** Where a block of image data is: its carrier (TCF or page) in this direction and its place in it, from 1. */
+export interface ImageBlockPlace {
+  readonly carrier: number;
+  readonly block: number;
 }
 
 /** Image data goes over in chunks this long, like a transport would deliver it. */
@@ -29,6 +36,7 @@ export class MemoryPort implements T30Port {
   private readonly waiters: Array<(event: PortEvent | null) => void> = [];
   private peer: MemoryPort | null = null;
   private frameCount = 0;
+  private imageCarriers = 0;
   private closedReason: string | null = null;
   /** Every event this port sent, for assertions. */
   readonly sent: PortEvent[] = [];
@@ -80,11 +88,14 @@ export class MemoryPort implements T30Port {
     _options?: SendHdlcOptions,
   ): Promise<void> {
     this.transmit({ type: 'carrier-up', modem });
+    const carrier = ++this.imageCarriers;
+    let block = 0;
     const chunks = data instanceof Uint8Array ? [data] : data;
     for await (const chunk of chunks) {
       for (let off = 0; off < chunk.length; off += IMAGE_CHUNK) {
         const part = chunk.slice(off, off + IMAGE_CHUNK);
-        const data = this.faults.image ? this.faults.image(part, modem) : part;
+        block++;
+        const data = this.faults.image ? this.faults.image(part, modem, { carrier, block }) : part;
         this.transmit(
           data === null
             ? { type: 'loss', modem, packets: 1, octets: part.length }

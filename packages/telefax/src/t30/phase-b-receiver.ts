@@ -143,7 +143,12 @@ export function tcfIsGood(data: Uint8Array, bitRate: number): boolean {
   return longest * 8 >= bitRate;
 }
 
-/** Node F (TCF): receive TCF, answer CFR or FTT. */
+/**
+ * Node F (TCF): receive TCF, answer CFR or FTT. TCF data the transport reports lost (a `loss` event: T.38 packets
+ * that neither redundancy nor FEC restored) fails the check whatever arrived: the zeros that did arrive cannot
+ * vouch for the line, and a page trained on it would be judged against data we never saw. The sender trains again
+ * (over T.38 at the same rate first, rate-fallback.ts).
+ */
 export async function stateFTcf(ctx: T30Context): Promise<T30State> {
   ctx.phase = 'B';
   const dcs = ctx.dcs!;
@@ -151,6 +156,7 @@ export async function stateFTcf(ctx: T30Context): Promise<T30State> {
   const chunks: Uint8Array[] = [];
   let length = 0;
   let started = false;
+  let lostOctets = 0;
   let deadline = Date.now() + ctx.timers.t2;
   for (;;) {
     const event = await ctx.nextEvent(deadline);
@@ -158,6 +164,9 @@ export async function stateFTcf(ctx: T30Context): Promise<T30State> {
     if (event.type === 'carrier-up' && event.modem !== 'v21') {
       started = true;
       deadline = Date.now() + ctx.timers.t2;
+    } else if (event.type === 'loss' && event.modem !== 'v21') {
+      started = true;
+      lostOctets += event.octets;
     } else if (event.type === 'image') {
       started = true;
       if (length < maxBytes) {
@@ -184,8 +193,11 @@ export async function stateFTcf(ctx: T30Context): Promise<T30State> {
     data.set(c.subarray(0, length - at), at);
     at += c.length;
   }
-  const good = started && tcfIsGood(data, dcs.bitRate);
-  ctx.trace('rx', `TCF ${length} octets ${good ? 'good' : 'bad'}`);
+  const good = started && lostOctets === 0 && tcfIsGood(data, dcs.bitRate);
+  ctx.trace(
+    'rx',
+    `TCF ${length} octets${lostOctets > 0 ? `, about ${lostOctets} lost` : ''} ${good ? 'good' : 'bad'}`,
+  );
   if (good) {
     await ctx.send(Fcf.CFR);
     ctx.events.phaseB(ctx.line()!);

@@ -16,6 +16,7 @@ import {
 import { Fcf, fcfName } from './fcf.ts';
 import { encodeIdent } from './ident.ts';
 import { sendResolution } from './page-mode.ts';
+import { clearVerdicts, countVerdict } from './rate-fallback.ts';
 import { MODULATION_GAP_MS, type T30Context, type T30State } from './t30-context.ts';
 import { MAX_COMMAND_TRIES } from './timers.ts';
 
@@ -141,7 +142,11 @@ async function peekPage(ctx: T30Context) {
   }
 }
 
-/** After TCF: CFR starts phase C; FTT steps the rate down (fallback table) and trains again. */
+/**
+ * After TCF: CFR starts phase C; FTT trains again, one step down the fallback table or, when the rate fallback
+ * policy says so (over T.38 the first FTT at a rate: a lost packet fails a TCF as surely as a bad line), at the
+ * same rate.
+ */
 export async function stateDPostTcf(ctx: T30Context): Promise<T30State> {
   const t4At = Date.now() + ctx.timers.t4;
   for (;;) {
@@ -160,11 +165,13 @@ export async function stateDPostTcf(ctx: T30Context): Promise<T30State> {
       case Fcf.CFR: {
         ctx.tx.tries = 0;
         ctx.tx.retrain = false;
+        clearVerdicts(ctx, 'CFR');
         ctx.events.phaseB(ctx.line()!);
         return dcs.ecm ? 'I_ECM' : 'I';
       }
       case Fcf.FTT: {
         ctx.tx.tries = 0;
+        if (!countVerdict(ctx, 'ftt')) return 'D';
         const lower = nextLowerModem(dcs.modem, ctx.local, ctx.remoteCaps!, ctx.options.maxBitRate ?? 14400);
         if (!lower) return ctx.fail('training_failed', `training failed down to ${dcs.bitRate} bit/s`);
         ctx.dcs = withModem(dcs, lower);

@@ -10,6 +10,7 @@ import { Fcf, fcfName } from './fcf.ts';
 import type { HdlcFrame } from './hdlc-frame.ts';
 import { sendResolution } from './page-mode.ts';
 import { ecmBlockCount, ecmBlockFrames } from './phase-c-ecm.ts';
+import { clearVerdicts, countVerdict } from './rate-fallback.ts';
 import type { T30Context, T30State } from './t30-context.ts';
 import { MAX_COMMAND_TRIES, PPR_LIMIT } from './timers.ts';
 
@@ -33,10 +34,13 @@ export async function postPageCommand(ctx: T30Context): Promise<number> {
 }
 
 /**
- * RTP/RTN say the line is poor: train again one step down the fallback table, as spandsp does and TSB-85
- * (MTGN24, MTGN27, OTGC10) expects; at the lowest rate, train again at it.
+ * RTP/RTN (PIP/PIN) ask for training again. Whether it is one step down the fallback table or at the same rate is
+ * the rate fallback policy's call (rate-fallback.ts: on an audio line always down, as spandsp does and TSB-85
+ * MTGN24, MTGN27, OTGC10 expect; over T.38 not for RTP, and for RTN only when repeated at one rate). At the
+ * lowest rate, train again at it.
  */
-function stepDown(ctx: T30Context): void {
+function retrainRate(ctx: T30Context, verdict: 'rtp' | 'rtn'): void {
+  if (!countVerdict(ctx, verdict)) return;
   const lower = nextLowerModem(ctx.dcs!.modem, ctx.local, ctx.remoteCaps!, ctx.options.maxBitRate ?? 14400);
   if (lower) {
     ctx.dcs = withModem(ctx.dcs!, lower);
@@ -52,6 +56,7 @@ async function pageConfirmed(ctx: T30Context, ppm: number, needsRetrain: boolean
   ctx.tx.pageData = null;
   ctx.tx.ecmPageCounter++;
   ctx.tx.tries = 0;
+  if (!needsRetrain) clearVerdicts(ctx, 'MCF');
   ctx.events.pageSent(ctx.pages);
   if (ppm === Fcf.EOP) {
     ctx.phase = 'E';
@@ -63,7 +68,7 @@ async function pageConfirmed(ctx: T30Context, ppm: number, needsRetrain: boolean
     return 'T';
   }
   if (needsRetrain) {
-    stepDown(ctx);
+    retrainRate(ctx, 'rtp');
     return 'D';
   }
   return ctx.dcs!.ecm ? 'I_ECM' : 'I';
@@ -79,7 +84,7 @@ function pageRejected(ctx: T30Context, response: HdlcFrame, ppm: number): T30Sta
       `page ${ctx.pages + 1} rejected ${ctx.tx.rejections} times (${fcfName(response.rawFcf)})`,
     );
   }
-  stepDown(ctx);
+  retrainRate(ctx, 'rtn');
   // After EOM, phase B starts again whatever the response (T.30 Figure 5-2): wait for DIS, then resend the page.
   if (ppm === Fcf.EOM) {
     ctx.tx.renegotiate = true;

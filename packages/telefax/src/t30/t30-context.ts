@@ -14,7 +14,8 @@ import { decodeIdent } from './ident.ts';
 import type { DecodedPage, PageCodec } from './page-codec.ts';
 import type { OutgoingPage, PageFeed } from './page-feed.ts';
 import type { PageProgressTracker } from './page-progress-tracker.ts';
-import type { PortEvent, T30Port } from './t30-port.ts';
+import { type RateFallbackPolicy, resolveRateFallback, type VerdictCounts } from './rate-fallback.ts';
+import type { LineMedium, PortEvent, T30Port } from './t30-port.ts';
 import type { T30Timers } from './timers.ts';
 
 /** Facts about one received page handed to the onPage hook. */
@@ -86,6 +87,12 @@ export interface T30SessionOptions {
   readonly compression?: FaxCompression;
   /** Highest signalling rate (default 14400). */
   readonly maxBitRate?: number;
+  /**
+   * Sending: when RTP, RTN (PIP/PIN) and FTT make the next training step one rate down (rate-fallback.ts).
+   * 'audio': at once, every time (spandsp's rule). 'packet': never after RTP, on the second RTN or FTT at one
+   * rate. Or counts per verdict. Default: by the port's medium ('packet' for T.38, 'audio' otherwise).
+   */
+  readonly rateFallback?: LineMedium | RateFallbackPolicy;
   readonly capabilities?: Partial<FaxCapabilities>;
   readonly timers?: Partial<T30Timers>;
   readonly signal?: AbortSignal;
@@ -142,6 +149,8 @@ export interface TransmitState {
   tries: number;
   /** RTN/PIN responses for the current page. */
   rejections: number;
+  /** RTP/RTN/FTT at the current rate, for the rate fallback policy. */
+  verdicts: VerdictCounts;
   /** Retrain (DCS + TCF) before the next page: after RTP/RTN (T.30 §5.3.6.1.7 notes). */
   retrain: boolean;
   /** Negotiate a new DCS for the next page (different resolution or width, after EOM). */
@@ -198,6 +207,7 @@ export class T30Context {
   readonly timers: T30Timers;
   readonly codec: PageCodec;
   readonly local: FaxCapabilities;
+  readonly rateFallback: RateFallbackPolicy;
   readonly startedAt = Date.now();
   phase: T30Phase = 'A';
 
@@ -230,6 +240,7 @@ export class T30Context {
     pprCount: 0,
     tries: 0,
     rejections: 0,
+    verdicts: { modem: null, rtp: 0, rtn: 0, ftt: 0 },
     retrain: false,
     renegotiate: false,
     sentCng: false,
@@ -260,6 +271,7 @@ export class T30Context {
     this.timers = timers;
     this.codec = codec;
     this.local = local;
+    this.rateFallback = resolveRateFallback(options.rateFallback, options.port);
   }
 
   fail(reason: FaxFailureReason, message: string): never {

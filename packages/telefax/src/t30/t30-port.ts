@@ -62,7 +62,15 @@ export interface SendHdlcOptions {
   readonly longTraining?: boolean;
 }
 
+/**
+ * What carries the line's signals. 'audio': modems on a voice channel (PSTN, G.711), where a lower modem rate
+ * is more robust. 'packet': T.38, where a modem rate only paces IFP packets and a lower one loses no fewer of them.
+ */
+export type LineMedium = 'audio' | 'packet';
+
 export interface T30Port {
+  /** What carries the signals; absent means 'audio'. Sets defaults such as the rate fallback after RTP/RTN. */
+  readonly medium?: LineMedium;
   /** Sends a tone; resolves when it has been sent (after its duration on a paced line). */
   sendTone(tone: FaxTone, durationMs: number): Promise<void>;
   /**

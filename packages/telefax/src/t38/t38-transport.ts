@@ -188,6 +188,8 @@ interface Waiter {
 type RxState = 'idle' | 'tone' | 'carrier';
 
 export class T38Transport implements T30Port {
+  /** Modem rates only pace the IFP packets here: T.30 keeps its rate where a modem line would fall back. */
+  readonly medium = 'packet';
   readonly endpoint: UdptlEndpoint;
   readonly version: number;
   readonly pace: 'realtime' | 'none';
