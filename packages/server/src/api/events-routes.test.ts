@@ -9,7 +9,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { createAccount } from '../domain/accounts.ts';
 import { cancelFax } from '../domain/cancel-fax.ts';
 import {
   finishInboundFax,
@@ -75,20 +74,7 @@ for (const engine of TEST_ENGINES) {
     const deps = () => ({ database: t.deps.database, blobs: t.deps.blobs });
 
     it('streams each committed event of the account once, in order, and resumes with Last-Event-ID', async () => {
-      const other = await createAccount(t.deps.database.db, 'other');
-      await t.deps.database.db
-        .insertInto('numbers')
-        .values({
-          id: 'num_other',
-          e164: '+14155559999',
-          account_id: other,
-          inbound_enabled: 1,
-          csi: null,
-          label: null,
-          created_at: 1,
-          updated_at: 1,
-        })
-        .execute();
+      await t.addOtherAccount('+14155559999');
 
       const sse = await openSse(`${base}/v1/events`, t.auth);
       assert.equal(sse.status, 200);

@@ -12,7 +12,6 @@ import { type BilevelPage, getPixel, samePixels } from 'telefax/image/bilevel-pa
 import { syntheticPage } from 'telefax/image/synthetic-page';
 import { readTiff } from 'telefax/image/tiff-reader';
 import { writeFaxTiff } from '../documents/index.ts';
-import { createAccount } from '../domain/accounts.ts';
 import { deleteFax } from '../domain/delete-fax.ts';
 import {
   finishInboundFax,
@@ -169,20 +168,7 @@ for (const engine of TEST_ENGINES) {
       assert.equal((await get(`/v1/faxes/${queued}/pages/3`)).statusCode, 404, 'beyond the page count');
 
       assert.equal((await get('/v1/faxes/fax_unknown/pages')).statusCode, 404);
-      const other = await createAccount(t.deps.database.db, 'other');
-      await t.deps.database.db
-        .insertInto('numbers')
-        .values({
-          id: 'num_elsewhere',
-          e164: '+14155558888',
-          account_id: other,
-          inbound_enabled: 1,
-          csi: null,
-          label: null,
-          created_at: 1,
-          updated_at: 1,
-        })
-        .execute();
+      await t.addOtherAccount('+14155558888');
       const foreign = await startInboundFax(t.deps.database, { to: '+14155558888', from: '+14155550124' });
       assert.equal((await get(`/v1/faxes/${foreign.id}/pages`)).statusCode, 404);
       assert.equal((await get(`/v1/faxes/${foreign.id}/file`)).statusCode, 404);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../config/config.ts';
-import { bootstrapAccount } from '../domain/accounts.ts';
+import { bootstrapAccount, createAccount } from '../domain/accounts.ts';
 import { claimableLoopbackRange } from '../domain/claim-loopback-number.ts';
 import {
   type DocumentInspector,
@@ -81,6 +81,8 @@ export interface TestApp {
   readonly accountId: string;
   readonly numbers: string[];
   readonly auth: { authorization: string };
+  /** Creates another account that owns `e164` (inbound enabled); returns its id. */
+  addOtherAccount(e164: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -113,6 +115,23 @@ export async function createTestApp(
     accountId: boot!.accountId,
     numbers: boot!.numbers.map((n) => n.e164),
     auth: { authorization: `Bearer ${boot!.key}` },
+    async addOtherAccount(e164) {
+      const accountId = await createAccount(db.database.db, 'other');
+      await db.database.db
+        .insertInto('numbers')
+        .values({
+          id: `num_${accountId}`,
+          e164,
+          account_id: accountId,
+          inbound_enabled: 1,
+          csi: null,
+          label: null,
+          created_at: 1,
+          updated_at: 1,
+        })
+        .execute();
+      return accountId;
+    },
     async close() {
       await app.close();
       await db.dispose();

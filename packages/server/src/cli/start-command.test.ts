@@ -5,7 +5,7 @@
  * second start that finds everything in place.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -15,6 +15,7 @@ import { StubDocumentInspector, tinyPdf } from '../api/test-app.ts';
 import { loadConfig } from '../config/config.ts';
 import type { FaxLine } from '../domain/fax-line.ts';
 import { INITIAL_KEY_FILE, redactUrl, startPlatform } from './start-command.ts';
+import { firstAccountOf } from './test-platform-account.ts';
 
 describe('faxwire start', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'faxwire-start-'));
@@ -42,30 +43,17 @@ describe('faxwire start', () => {
     try {
       assert.equal(platform.initialKeyPath, join(dataDir, INITIAL_KEY_FILE));
       assert.equal(statSync(platform.initialKeyPath!).mode & 0o777, 0o600);
-      const key = readFileSync(platform.initialKeyPath!, 'utf8').trim();
-      const auth = { authorization: `Bearer ${key}` };
-      const numbers = (
-        await platform.app.inject({ method: 'GET', url: '/v1/numbers', headers: auth })
-      ).json();
-      assert.equal(numbers.data.length, 2);
-      const res = await platform.app.inject({
-        method: 'POST',
-        url: '/v1/faxes',
-        headers: auth,
-        payload: {
-          to: '+14155550177',
-          from: numbers.data[0].number,
-          documents: [{ content: tinyPdf(1).toString('base64') }],
-          cover: { subject: 'Hi' },
-        },
+      const account = await firstAccountOf(platform);
+      assert.equal(account.numbers.length, 2);
+      const id = await account.sendFax({
+        to: '+14155550177',
+        documents: [{ content: tinyPdf(1).toString('base64') }],
+        cover: { subject: 'Hi' },
       });
-      assert.equal(res.statusCode, 202);
       let status = '';
       for (let i = 0; i < 300 && status !== 'delivered' && status !== 'failed'; i++) {
         await sleep(20);
-        status = (
-          await platform.app.inject({ method: 'GET', url: `/v1/faxes/${res.json().id}`, headers: auth })
-        ).json().status;
+        status = (await account.get(`/v1/faxes/${id}`)).json().status;
       }
       assert.equal(status, 'delivered');
       assert.deepEqual(sent, ['+14155550177']);

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TEST_ENGINES, type TestDatabase } from '../store/test-databases.ts';
+import { testFaxRow } from '../store/test-fax-row.ts';
 import { bootstrapAccount } from './accounts.ts';
 import { appendFaxEvent } from './append-fax-event.ts';
 import { claimLoopbackNumber } from './claim-loopback-number.ts';
@@ -20,24 +21,7 @@ for (const engine of TEST_ENGINES) {
       accountId = (await bootstrapAccount(t.database, range))!.accountId;
       await t.database.db
         .insertInto('faxes')
-        .values({
-          id: 'fax_seq',
-          account_id: accountId,
-          direction: 'inbound',
-          status: 'receiving',
-          to_number: '+14155550100',
-          from_number: '+14155550199',
-          resolution: 'fine',
-          priority: 'normal',
-          metadata_json: '{}',
-          pages_transferred: 0,
-          retry_count: 0,
-          retry_delay_s: 0,
-          attempts: 0,
-          event_seq: 0,
-          created_at: 1,
-          updated_at: 1,
-        })
+        .values(testFaxRow({ id: 'fax_seq', account_id: accountId }))
         .execute();
     });
     after(() => t.dispose());

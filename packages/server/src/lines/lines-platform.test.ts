@@ -6,7 +6,7 @@
  * the outcome its name promises through the API, retries included.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +15,7 @@ import { pino } from 'pino';
 import { samePixels } from 'telefax/image/bilevel-page';
 import { readTiff } from 'telefax/image/tiff-reader';
 import { type Platform, startPlatform } from '../cli/start-command.ts';
+import { firstAccountOf, type TestPlatformAccount } from '../cli/test-platform-account.ts';
 import { loadConfig } from '../config/config.ts';
 import { mixedPostScript, postScriptToPdf, textPagesPostScript } from '../documents/sample-documents.ts';
 import { readBlob } from '../store/blob-store.ts';
@@ -24,8 +25,8 @@ const FINAL = new Set(['delivered', 'failed', 'received', 'canceled']);
 describe('lines in the platform (loopback, unpaced)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'faxwire-lines-platform-'));
   let platform: Platform;
-  let auth: { authorization: string };
-  let numbers: string[];
+  let account: TestPlatformAccount;
+  let numbers: readonly string[];
   const pdf = Buffer.from(postScriptToPdf(textPagesPostScript(3))).toString('base64');
   /** 12 pages of mixed content: text with rules and a grey ramp, a photo-like tone, a landscape page, 9 text pages. */
   const MIXED_PAGES = 12;
@@ -40,9 +41,8 @@ describe('lines in the platform (loopback, unpaced)', () => {
       FAXWIRE_LOOPBACK_TEST_TIMEOUT_MS: '1000',
     });
     platform = await startPlatform(config, { listen: false, logger: pino({ level: 'silent' }) });
-    auth = { authorization: `Bearer ${readFileSync(platform.initialKeyPath!, 'utf8').trim()}` };
-    const res = await platform.app.inject({ method: 'GET', url: '/v1/numbers', headers: auth });
-    numbers = res.json().data.map((n: { number: string }) => n.number);
+    account = await firstAccountOf(platform);
+    numbers = account.numbers;
   });
 
   after(async () => {
@@ -50,23 +50,12 @@ describe('lines in the platform (loopback, unpaced)', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function send(
-    to: string,
-    retries = { count: 0, delaySeconds: 0 },
-    content: string = pdf,
-  ): Promise<string> {
-    const res = await platform.app.inject({
-      method: 'POST',
-      url: '/v1/faxes',
-      headers: auth,
-      payload: { to, from: numbers[0], documents: [{ content }], retries },
-    });
-    assert.equal(res.statusCode, 202, res.body);
-    return res.json().id;
+  function send(to: string, retries = { count: 0, delaySeconds: 0 }, content: string = pdf): Promise<string> {
+    return account.sendFax({ to, documents: [{ content }], retries });
   }
 
   async function fax(id: string) {
-    return (await platform.app.inject({ method: 'GET', url: `/v1/faxes/${id}`, headers: auth })).json();
+    return (await account.get(`/v1/faxes/${id}`)).json();
   }
 
   async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
@@ -217,7 +206,11 @@ describe('lines in the platform (loopback, unpaced)', () => {
       () => fax(id),
       (f) => f.status === 'processing',
     );
-    const res = await platform.app.inject({ method: 'POST', url: `/v1/faxes/${id}/cancel`, headers: auth });
+    const res = await platform.app.inject({
+      method: 'POST',
+      url: `/v1/faxes/${id}/cancel`,
+      headers: account.headers,
+    });
     assert.equal(res.statusCode, 200, res.body);
     // The ringing call gives up (no answer); the job finds the fax canceled and leaves it so.
     await until(

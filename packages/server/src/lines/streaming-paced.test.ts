@@ -7,7 +7,7 @@
  * watched arriving as a partial PNG; in the end all 12 pages are received and delivered.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,6 +17,7 @@ import { samplePage } from 'telefax/codec/sample-pages';
 import { samePixels } from 'telefax/image/bilevel-page';
 import { readTiff } from 'telefax/image/tiff-reader';
 import { type Platform, startPlatform } from '../cli/start-command.ts';
+import { firstAccountOf, type TestPlatformAccount } from '../cli/test-platform-account.ts';
 import { loadConfig } from '../config/config.ts';
 import { writeFaxTiff } from '../documents/write-fax-tiff.ts';
 
@@ -31,16 +32,15 @@ interface EventEnvelope {
 describe('pages stream during a paced call (loopback, realtime)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'faxwire-streaming-paced-'));
   let platform: Platform;
-  let auth: { authorization: string };
-  let numbers: string[];
+  let account: TestPlatformAccount;
+  let numbers: readonly string[];
 
   before(async () => {
     const config = loadConfig({ FAXWIRE_DATA_DIR: dataDir, FAXWIRE_LOOPBACK_PACING: 'realtime' });
     assert.equal(config.lines.loopback.pacing, 'realtime');
     platform = await startPlatform(config, { listen: false, logger: pino({ level: 'silent' }) });
-    auth = { authorization: `Bearer ${readFileSync(platform.initialKeyPath!, 'utf8').trim()}` };
-    const res = await platform.app.inject({ method: 'GET', url: '/v1/numbers', headers: auth });
-    numbers = res.json().data.map((n: { number: string }) => n.number);
+    account = await firstAccountOf(platform);
+    numbers = account.numbers;
   });
 
   after(async () => {
@@ -48,7 +48,7 @@ describe('pages stream during a paced call (loopback, realtime)', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const get = (url: string) => platform.app.inject({ method: 'GET', url, headers: auth });
+  const get = (url: string) => account.get(url);
   const fax = async (id: string) => (await get(`/v1/faxes/${id}`)).json();
   const events = async (id: string): Promise<EventEnvelope[]> =>
     (await get(`/v1/faxes/${id}/events?limit=1000`)).json().data;
@@ -71,20 +71,12 @@ describe('pages stream during a paced call (loopback, realtime)', () => {
     }));
     const tiff = Buffer.from(await writeFaxTiff(source)).toString('base64');
     const started = Date.now();
-    const sent = await platform.app.inject({
-      method: 'POST',
-      url: '/v1/faxes',
-      headers: auth,
-      payload: {
-        to: numbers[1],
-        from: numbers[0],
-        resolution: 'standard',
-        documents: [{ content: tiff }],
-        retries: { count: 0, delaySeconds: 0 },
-      },
+    const outId = await account.sendFax({
+      to: numbers[1]!,
+      resolution: 'standard',
+      documents: [{ content: tiff }],
+      retries: { count: 0, delaySeconds: 0 },
     });
-    assert.equal(sent.statusCode, 202, sent.body);
-    const outId: string = sent.json().id;
 
     const inbound = await until(
       async () => (await get(`/v1/faxes?direction=inbound&number=${encodeURIComponent(numbers[1]!)}`)).json(),

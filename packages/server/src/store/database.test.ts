@@ -7,8 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { migrateToLatest } from './database.ts';
 import { newId } from './new-id.ts';
 import { TEST_ENGINES, type TestDatabase } from './test-databases.ts';
-
-const COUNTERS = { pages_transferred: 0, retry_count: 0, retry_delay_s: 0, attempts: 0, event_seq: 0 };
+import { testFaxRow } from './test-fax-row.ts';
 
 for (const engine of TEST_ENGINES) {
   describe(`database contract (${engine.name})`, { skip: engine.skip }, () => {
@@ -69,21 +68,18 @@ for (const engine of TEST_ENGINES) {
     });
 
     it('allows one idempotency key per account, and many faxes without one', async () => {
-      const fax = (idempotency_key: string | null) => ({
-        id: newId('fax'),
-        account_id: accountId,
-        direction: 'outbound' as const,
-        status: 'queued',
-        to_number: '+14155550101',
-        from_number: '+14155550100',
-        resolution: 'fine',
-        priority: 'normal',
-        metadata_json: '{}',
-        idempotency_key,
-        ...COUNTERS,
-        created_at: now,
-        updated_at: now,
-      });
+      const fax = (idempotency_key: string | null) =>
+        testFaxRow({
+          id: newId('fax'),
+          account_id: accountId,
+          direction: 'outbound',
+          status: 'queued',
+          to_number: '+14155550101',
+          from_number: '+14155550100',
+          idempotency_key,
+          created_at: now,
+          updated_at: now,
+        });
       await t.database.db
         .insertInto('faxes')
         .values([fax(null), fax(null), fax('k1')])
@@ -223,20 +219,7 @@ for (const engine of TEST_ENGINES) {
       const faxId = newId('fax');
       await t.database.db
         .insertInto('faxes')
-        .values({
-          id: faxId,
-          account_id: accountId,
-          direction: 'inbound',
-          status: 'receiving',
-          to_number: '+14155550100',
-          from_number: '+14155550199',
-          resolution: 'fine',
-          priority: 'normal',
-          metadata_json: '{}',
-          ...COUNTERS,
-          created_at: now,
-          updated_at: now,
-        })
+        .values(testFaxRow({ id: faxId, account_id: accountId, created_at: now, updated_at: now }))
         .execute();
       await t.database.db
         .insertInto('fax_pages')

@@ -30,29 +30,38 @@ export interface TestEngine {
 
 const pgUrl = process.env.FAXWIRE_TEST_PG_URL;
 
+/** Opens `config`; `dispose` closes every connection opened through it, then runs `removeStorage`. */
+async function openTestDatabase(
+  config: DatabaseConfig,
+  removeStorage: () => Promise<void> | void,
+): Promise<TestDatabase> {
+  const database = await openDatabase(config);
+  const others: Database[] = [];
+  return {
+    database,
+    config,
+    async openAnother() {
+      const other = await openDatabase(config);
+      others.push(other);
+      return other;
+    },
+    async dispose() {
+      for (const other of others) await other.close();
+      await database.close();
+      await removeStorage();
+    },
+  };
+}
+
 export const TEST_ENGINES: readonly TestEngine[] = [
   {
     name: 'sqlite',
     skip: undefined,
     async open() {
       const dir = mkdtempSync(join(tmpdir(), 'faxwire-db-'));
-      const config: DatabaseConfig = { engine: 'sqlite', path: join(dir, 'faxwire.db') };
-      const database = await openDatabase(config);
-      const others: Database[] = [];
-      return {
-        database,
-        config,
-        async openAnother() {
-          const other = await openDatabase(config);
-          others.push(other);
-          return other;
-        },
-        async dispose() {
-          for (const other of others) await other.close();
-          await database.close();
-          rmSync(dir, { recursive: true, force: true });
-        },
-      };
+      return openTestDatabase({ engine: 'sqlite', path: join(dir, 'faxwire.db') }, () =>
+        rmSync(dir, { recursive: true, force: true }),
+      );
     },
   },
   {
@@ -67,24 +76,10 @@ export const TEST_ENGINES: readonly TestEngine[] = [
       await admin.query(`CREATE DATABASE ${name}`);
       const url = new URL(pgUrl!);
       url.pathname = `/${name}`;
-      const config: DatabaseConfig = { engine: 'postgres', url: url.toString() };
-      const database = await openDatabase(config);
-      const others: Database[] = [];
-      return {
-        database,
-        config,
-        async openAnother() {
-          const other = await openDatabase(config);
-          others.push(other);
-          return other;
-        },
-        async dispose() {
-          for (const other of others) await other.close();
-          await database.close();
-          await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-          await admin.end();
-        },
-      };
+      return openTestDatabase({ engine: 'postgres', url: url.toString() }, async () => {
+        await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+        await admin.end();
+      });
     },
   },
 ];

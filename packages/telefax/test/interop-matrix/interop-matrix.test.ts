@@ -263,14 +263,9 @@ function closeSocket(socket: Socket): Promise<void> {
   return new Promise((resolve) => socket.close(() => resolve()));
 }
 
-async function runWithSpandsp(cell: Cell, signal: AbortSignal): Promise<CellRun> {
-  const doc = documents.get(cell.resolution);
-  assert.ok(doc);
-  const [peerPort, localPort, relayPort] = await freeUdpPorts(3);
-  const relay = cell.loss ? await lossyRelay(relayPort, localPort, peerPort, cell.seed * 7919) : null;
-  const via = relay ? relayPort : peerPort;
-  const peerRemote = `127.0.0.1:${relay ? relayPort : localPort}`;
-  const run: CellRun = {
+/** A cell's run before anything happened. */
+function emptyRun(): CellRun {
+  return {
     outcome: null,
     farOutcome: null,
     peer: null,
@@ -281,6 +276,16 @@ async function runWithSpandsp(cell: Cell, signal: AbortSignal): Promise<CellRun>
     frames: new Map(),
     stats: {},
   };
+}
+
+async function runWithSpandsp(cell: Cell, signal: AbortSignal): Promise<CellRun> {
+  const doc = documents.get(cell.resolution);
+  assert.ok(doc);
+  const [peerPort, localPort, relayPort] = await freeUdpPorts(3);
+  const relay = cell.loss ? await lossyRelay(relayPort, localPort, peerPort, cell.seed * 7919) : null;
+  const via = relay ? relayPort : peerPort;
+  const peerRemote = `127.0.0.1:${relay ? relayPort : localPort}`;
+  const run = emptyRun();
   const common = {
     ident: 'faxwire',
     signal,
@@ -357,17 +362,7 @@ async function runOursWithOurs(cell: Cell, signal: AbortSignal): Promise<CellRun
   const doc = documents.get(cell.resolution);
   assert.ok(doc);
   const [sendPort, receivePort] = await freeUdpPorts(2);
-  const run: CellRun = {
-    outcome: null,
-    farOutcome: null,
-    peer: null,
-    received: [],
-    receivedInfo: [],
-    trace: [],
-    farTrace: [],
-    frames: new Map(),
-    stats: {},
-  };
+  const run = emptyRun();
   const open = async (local: number, remote: number, seed: number) => {
     const port = await T38Transport.open({
       udptl: {

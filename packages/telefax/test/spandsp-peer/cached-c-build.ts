@@ -74,6 +74,18 @@ export async function cachedCBuild(build: CachedCBuild): Promise<string> {
   return binary;
 }
 
+/** `cachedCBuild(build)`, shared by the callers of one process; a failed build is tried again on the next call. */
+export function cachedCBuildOnce(build: CachedCBuild): () => Promise<string> {
+  let building: Promise<string> | undefined;
+  return () => {
+    building ??= cachedCBuild(build).catch((err: unknown) => {
+      building = undefined;
+      throw err;
+    });
+    return building;
+  };
+}
+
 /** The peer's result: the last line of its stdout, when that is a JSON object. */
 export function lastJsonLine<T>(stdout: string): T | null {
   const lines = stdout.trim().split('\n');

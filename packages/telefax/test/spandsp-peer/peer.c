@@ -21,6 +21,7 @@
 
 #include <spandsp.h>
 
+#include "peer-cli.h"
 #include "t38-session.h"
 #include "udptl.h"
 
@@ -56,8 +57,6 @@ static void usage(FILE *f)
             "UDPTL vectors: spandsp-peer udptl-encode [--redundancy N | --fec S:E] IFP-HEX...\n"
             "               spandsp-peer udptl-decode [--t38-version V] DATAGRAM-HEX...\n");
 }
-
-static int parse_int(const char *s, int lo, int hi, int *out);
 
 static int parse_hex(const char *hex, uint8_t *out, int max)
 {
@@ -110,11 +109,12 @@ static int udptl_tool(int argc, char *argv[])
 
     for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2)
     {
-        if (strcmp(argv[i], "--redundancy") == 0 && parse_int(argv[i + 1], 0, UDPTL_MAX_REDUNDANCY, &redundancy) == 0)
+        if (strcmp(argv[i], "--redundancy") == 0
+            && peer_parse_int(argv[i + 1], 0, UDPTL_MAX_REDUNDANCY, &redundancy) == 0)
             ec = redundancy > 0 ? UDPTL_EC_REDUNDANCY : UDPTL_EC_NONE;
         else if (strcmp(argv[i], "--fec") == 0 && sscanf(argv[i + 1], "%d:%d", &span, &entries) == 2)
             ec = UDPTL_EC_FEC;
-        else if (strcmp(argv[i], "--t38-version") == 0 && parse_int(argv[i + 1], 0, 4, &version) == 0)
+        else if (strcmp(argv[i], "--t38-version") == 0 && peer_parse_int(argv[i + 1], 0, 4, &version) == 0)
             ;
         else
         {
@@ -236,64 +236,11 @@ static int open_socket(int family, int port)
     return fd;
 }
 
-static void json_string(FILE *f, const char *str)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *) str; *p; p++)
-    {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20 || *p >= 0x7F)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
-static const char *compression_name(int encoding)
-{
-    switch (encoding)
-    {
-    case T4_COMPRESSION_ITU_T4_1D:
-        return "mh";
-    case T4_COMPRESSION_ITU_T4_2D:
-        return "mr";
-    case T4_COMPRESSION_ITU_T6:
-        return "mmr";
-    default:
-        return "none";
-    }
-}
-
-static const char *resolution_name(int y)
-{
-    /* pixels per metre, T.4 §2.2: 3.85, 7.7, 15.4 lines/mm */
-    if (y >= 15000)
-        return "superfine";
-    if (y >= 7000)
-        return "fine";
-    if (y > 0)
-        return "standard";
-    return "unknown";
-}
-
 static void print_result(const t38_session_result_t *r)
 {
-    FILE *f = stdout;
-
-    fprintf(f, "{\"ok\":%s,\"reason\":", r->ok ? "true" : "false");
-    json_string(f, r->reason);
-    fprintf(f, ",\"completionCode\":%d,\"pages\":%d,\"bitRate\":%d,\"ecm\":%s,\"compression\":\"%s\","
-               "\"resolution\":\"%s\",\"remoteIdent\":",
-            r->completion_code, r->pages, r->bit_rate, r->ecm ? "true" : "false", compression_name(r->encoding),
-            resolution_name(r->y_resolution));
-    json_string(f, r->remote_ident);
-    fprintf(f, ",\"durationMs\":%ld,\"simulatedMs\":%ld,\"txDatagrams\":%lu,\"txDropped\":%lu,\"rxDatagrams\":%lu,"
-               "\"rxRecovered\":%lu,\"rxLost\":%lu,\"rxMalformed\":%lu,\"rxOverflow\":%lu}\n",
-            r->duration_ms, r->simulated_ms, r->tx_datagrams, r->tx_dropped, r->rx_datagrams, r->rx_recovered,
-            r->rx_lost, r->rx_malformed, r->rx_overflow);
-    fflush(f);
+    peer_print_session_fields(stdout, r->ok, r->reason, r->completion_code, r);
+    fputs("}\n", stdout);
+    fflush(stdout);
 }
 
 static void fail_json(const char *reason)
@@ -304,19 +251,6 @@ static void fail_json(const char *reason)
     r.completion_code = -1;
     snprintf(r.reason, sizeof(r.reason), "%s", reason);
     print_result(&r);
-}
-
-static int parse_int(const char *s, int lo, int hi, int *out)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno || *end != '\0' || v < lo || v > hi)
-        return -1;
-    *out = (int) v;
-    return 0;
 }
 
 int main(int argc, char *argv[])
@@ -360,7 +294,7 @@ int main(int argc, char *argv[])
     {
         const char *a = argv[i];
         const char *v = (i + 1 < argc) ? argv[i + 1] : NULL;
-        int n;
+        int taken;
 
 #define NEED_VALUE                                                                                                 \
     do                                                                                                             \
@@ -370,10 +304,15 @@ int main(int argc, char *argv[])
         i++;                                                                                                       \
     } while (0)
 
-        if (strcmp(a, "--local-port") == 0)
+        if ((taken = peer_session_option(&cfg, argc, argv, &i)) != 0)
+        {
+            if (taken < 0)
+                goto bad_arg;
+        }
+        else if (strcmp(a, "--local-port") == 0)
         {
             NEED_VALUE;
-            if (parse_int(v, 0, 65535, &local_port) < 0)
+            if (peer_parse_int(v, 0, 65535, &local_port) < 0)
                 goto bad_arg;
         }
         else if (strcmp(a, "--remote") == 0)
@@ -386,43 +325,6 @@ int main(int argc, char *argv[])
             NEED_VALUE;
             file = v;
         }
-        else if (strcmp(a, "--ecm") == 0)
-        {
-            NEED_VALUE;
-            if (strcmp(v, "on") == 0)
-                cfg.ecm = 1;
-            else if (strcmp(v, "off") == 0)
-                cfg.ecm = 0;
-            else
-                goto bad_arg;
-        }
-        else if (strcmp(a, "--compression") == 0)
-        {
-            NEED_VALUE;
-            if (strcmp(v, "mh") == 0)
-                cfg.compression = T38_SESSION_MH;
-            else if (strcmp(v, "mr") == 0)
-                cfg.compression = T38_SESSION_MR;
-            else if (strcmp(v, "mmr") == 0)
-                cfg.compression = T38_SESSION_MMR;
-            else
-                goto bad_arg;
-        }
-        else if (strcmp(a, "--max-rate") == 0)
-        {
-            NEED_VALUE;
-            if (parse_int(v, 2400, 14400, &n) < 0
-                || (n != 14400 && n != 12000 && n != 9600 && n != 7200 && n != 4800 && n != 2400))
-                goto bad_arg;
-            cfg.max_rate = n;
-        }
-        else if (strcmp(a, "--ident") == 0)
-        {
-            NEED_VALUE;
-            if (strlen(v) > 20)
-                goto bad_arg;
-            cfg.ident = v;
-        }
         else if (strcmp(a, "--caller") == 0)
         {
             cfg.caller = 1;
@@ -433,85 +335,23 @@ int main(int argc, char *argv[])
             cfg.caller = 0;
             role_set = 1;
         }
-        else if (strcmp(a, "--loss") == 0)
-        {
-            char *end;
-
-            NEED_VALUE;
-            cfg.loss_pct = strtod(v, &end);
-            if (*end != '\0' || cfg.loss_pct < 0 || cfg.loss_pct > 100)
-                goto bad_arg;
-        }
-        else if (strcmp(a, "--seed") == 0)
-        {
-            NEED_VALUE;
-            if (parse_int(v, 0, 0x7FFFFFFF, &n) < 0)
-                goto bad_arg;
-            cfg.seed = (unsigned int) n;
-        }
-        else if (strcmp(a, "--redundancy") == 0)
-        {
-            NEED_VALUE;
-            if (parse_int(v, 0, UDPTL_MAX_REDUNDANCY, &n) < 0)
-                goto bad_arg;
-            cfg.redundancy = n;
-            cfg.ec_mode = n > 0 ? UDPTL_EC_REDUNDANCY : UDPTL_EC_NONE;
-        }
-        else if (strcmp(a, "--fec") == 0)
-        {
-            int span;
-            int entries = 3;
-            char buf[32];
-            char *colon;
-
-            NEED_VALUE;
-            snprintf(buf, sizeof(buf), "%s", v);
-            if ((colon = strchr(buf, ':')) != NULL)
-            {
-                *colon = '\0';
-                if (parse_int(colon + 1, 1, UDPTL_MAX_FEC_ENTRIES, &entries) < 0)
-                    goto bad_arg;
-            }
-            if (parse_int(buf, 1, UDPTL_MAX_FEC_SPAN, &span) < 0 || span * entries >= UDPTL_RING)
-                goto bad_arg;
-            cfg.ec_mode = UDPTL_EC_FEC;
-            cfg.fec_span = span;
-            cfg.fec_entries = entries;
-        }
         else if (strcmp(a, "--max-datagram") == 0)
         {
             NEED_VALUE;
-            if (parse_int(v, 32, UDPTL_MAX_DATAGRAM, &cfg.max_datagram) < 0)
+            if (peer_parse_int(v, 32, UDPTL_MAX_DATAGRAM, &cfg.max_datagram) < 0)
                 goto bad_arg;
         }
         else if (strcmp(a, "--t38-version") == 0)
         {
             NEED_VALUE;
-            if (parse_int(v, 0, 4, &cfg.t38_version) < 0)
-                goto bad_arg;
-        }
-        else if (strcmp(a, "--pace") == 0)
-        {
-            NEED_VALUE;
-            if (strcmp(v, "realtime") == 0)
-                cfg.paced = 1;
-            else if (strcmp(v, "none") == 0)
-                cfg.paced = 0;
-            else
+            if (peer_parse_int(v, 0, 4, &cfg.t38_version) < 0)
                 goto bad_arg;
         }
         else if (strcmp(a, "--timeout-s") == 0)
         {
-            char *end;
-
             NEED_VALUE;
-            cfg.timeout_s = strtod(v, &end);
-            if (*end != '\0' || cfg.timeout_s <= 0 || cfg.timeout_s > 86400)
+            if (peer_parse_double(v, 0, 86400, &cfg.timeout_s) < 0)
                 goto bad_arg;
-        }
-        else if (strcmp(a, "--verbose") == 0)
-        {
-            cfg.verbose = 1;
         }
         else if (a[0] != '-' && cfg.sending && file == NULL)
         {

@@ -6,11 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+import { describePeerRun } from './peer-process.ts';
 import {
   buildSpandspPeer,
   freeUdpPorts,
@@ -18,6 +19,7 @@ import {
   type SpandspPeerRun,
   startSpandspPeer,
 } from './spandsp-peer.ts';
+import { pbmPage, sameTiffPixels, writeTiffDocument } from './test-tiff-document.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -28,61 +30,29 @@ let dir = '';
 let doc = '';
 let docStandard = '';
 
-/** Three varied 1728-pixel pages as PBM (P4, 1 = black): blocks with ruled gaps, a disc, seeded noise + rules. */
+/** Three varied 1728-pixel pages: blocks with ruled gaps, a disc, seeded noise + rules. */
 function pagePbm(index: number): Buffer {
   const height = HEIGHTS[index];
-  const stride = WIDTH / 8;
-  const bits = Buffer.alloc(stride * height);
   let seed = 12345 + index;
   const random = () => {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
     return seed / 2 ** 32;
   };
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < WIDTH; x++) {
-      let black: boolean;
-      if (index === 0) black = ((x >> 6) + (y >> 5)) % 2 === 0 && x % 7 !== 0;
-      else if (index === 1) black = (x - 864) ** 2 + (y - height / 2) ** 2 < (100 + (x % 50)) ** 2;
-      else black = random() < 0.03 || y % 40 < 3;
-      if (black) bits[y * stride + (x >> 3)] |= 0x80 >> (x & 7);
-    }
-  }
-  return Buffer.concat([Buffer.from(`P4\n${WIDTH} ${height}\n`, 'ascii'), bits]);
+  return pbmPage(WIDTH, height, (x, y) => {
+    if (index === 0) return ((x >> 6) + (y >> 5)) % 2 === 0 && x % 7 !== 0;
+    if (index === 1) return (x - 864) ** 2 + (y - height / 2) ** 2 < (100 + (x % 50)) ** 2;
+    return random() < 0.03 || y % 40 < 3;
+  });
 }
 
-async function makeDocument(path: string, compression: string, yDpi = 196): Promise<void> {
-  const pages: string[] = [];
-  for (let i = 0; i < HEIGHTS.length; i++) {
-    const pbm = join(dir, `page${i}.pbm`);
-    const tif = join(dir, `page${i}.tif`);
-    await writeFile(pbm, pagePbm(i));
-    await execFileAsync('ppm2tiff', ['-R', '204', pbm, tif]);
-    pages.push(tif);
-  }
-  await execFileAsync('tiffcp', ['-c', compression, ...pages, path]);
-  for (let d = 0; d < HEIGHTS.length; d++) {
-    // Fine is 204 × 196 dpi, standard 204 × 98 (T.4 §2.2); PageNumber n of total (TIFF 6.0 tag 297).
-    await execFileAsync('tiffset', ['-d', String(d), '-s', '283', String(yDpi), path]);
-    await execFileAsync('tiffset', ['-d', String(d), '-s', '297', String(d), String(HEIGHTS.length), path]);
-  }
-}
-
-async function pageSizes(path: string): Promise<string[]> {
-  const { stdout } = await execFileAsync('tiffinfo', [path]);
-  return [...stdout.matchAll(/Image Width: (\d+) Image Length: (\d+)/g)].map((m) => `${m[1]}x${m[2]}`);
-}
-
-/** Same number of pages of the same size, and `tiffcmp -t` finds no differing pixel. */
-async function samePixels(a: string, b: string): Promise<boolean> {
-  const [sa, sb] = await Promise.all([pageSizes(a), pageSizes(b)]);
-  if (sa.length === 0 || sa.join() !== sb.join()) return false;
-  try {
-    await execFileAsync('tiffcmp', ['-t', a, b]);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const makeDocument = (path: string, compression: string, yDpi?: number) =>
+  writeTiffDocument(
+    dir,
+    path,
+    HEIGHTS.map((_, i) => pagePbm(i)),
+    compression,
+    yDpi,
+  );
 
 interface FaxCase {
   name: string;
@@ -153,10 +123,6 @@ async function fax(c: FaxCase): Promise<FaxOutcome> {
   return { tx, rx, out, wallMs };
 }
 
-function explain(run: SpandspPeerRun): string {
-  return `exit ${run.exitCode} ${JSON.stringify(run.json)}\n${run.stderr.slice(-2000)}`;
-}
-
 interface Expected {
   bitRate: number;
   ecm: boolean;
@@ -165,8 +131,8 @@ interface Expected {
 }
 
 async function assertDelivered(o: FaxOutcome, expect: Expected, sent = doc): Promise<void> {
-  assert.equal(o.tx.exitCode, 0, `sender failed: ${explain(o.tx)}`);
-  assert.equal(o.rx.exitCode, 0, `receiver failed: ${explain(o.rx)}`);
+  assert.equal(o.tx.exitCode, 0, `sender failed: ${describePeerRun(o.tx)}`);
+  assert.equal(o.rx.exitCode, 0, `receiver failed: ${describePeerRun(o.rx)}`);
   const tx = o.tx.json!;
   const rx = o.rx.json!;
   assert.equal(tx.ok, true);
@@ -181,7 +147,7 @@ async function assertDelivered(o: FaxOutcome, expect: Expected, sent = doc): Pro
   assert.equal(rx.compression, expect.compression);
   assert.equal(tx.remoteIdent, 'RECEIVER 2');
   assert.equal(rx.remoteIdent, 'SENDER 1');
-  assert.ok(await samePixels(sent, o.out), 'received pages differ from the sent ones');
+  assert.ok(await sameTiffPixels(sent, o.out), 'received pages differ from the sent ones');
 }
 
 before(async () => {
@@ -351,19 +317,11 @@ test('UDPTL receive recovers a lost packet from redundancy and from FEC, and rej
 test('the pixel comparison sees a single differing pixel', async () => {
   const pbm = pagePbm(2);
   pbm[pbm.length - 100] ^= 0x10;
-  await writeFile(join(dir, 'page2x.pbm'), pbm);
-  await execFileAsync('ppm2tiff', ['-R', '204', join(dir, 'page2x.pbm'), join(dir, 'page2x.tif')]);
-  const other = join(dir, 'other.tif');
-  await execFileAsync('tiffcp', [
-    '-c',
-    'g4',
-    join(dir, 'page0.tif'),
-    join(dir, 'page1.tif'),
-    join(dir, 'page2x.tif'),
-    other,
-  ]);
-  assert.equal(await samePixels(doc, doc), true);
-  assert.equal(await samePixels(doc, other), false);
+  const scratch = await mkdtemp(join(dir, 'other-'));
+  const other = join(scratch, 'other.tif');
+  await writeTiffDocument(scratch, other, [pagePbm(0), pagePbm(1), pbm], 'g4');
+  assert.equal(await sameTiffPixels(doc, doc), true);
+  assert.equal(await sameTiffPixels(doc, other), false);
 });
 
 test('a peer with nobody answering fails with a timeout and exit status 1', async () => {

@@ -4,12 +4,12 @@
  * its sources), runs it, and parses the JSON line it prints. The peer is the reference far end that
  * Faxwire's own T.30/T.38 stack must interoperate with.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { cachedCBuild, lastJsonLine } from './cached-c-build.ts';
+import { cachedCBuildOnce } from './cached-c-build.ts';
+import { type PeerProcess, type PeerRun, startPeerProcess } from './peer-process.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -36,92 +36,36 @@ export interface SpandspPeerResult {
   rxOverflow: number;
 }
 
-export interface SpandspPeerRun {
-  exitCode: number | null;
-  json: SpandspPeerResult | null;
-  stdout: string;
-  stderr: string;
-}
+export type SpandspPeerRun = PeerRun<SpandspPeerResult>;
 
 /** A started peer: `ready` resolves once its UDP socket is bound, `done` when it exits; `kill` ends the call. */
-export interface SpandspPeerProcess {
-  ready: Promise<void>;
-  done: Promise<SpandspPeerRun>;
-  kill(): void;
-}
+export type SpandspPeerProcess = PeerProcess<void, SpandspPeerResult>;
 
 export interface SpandspPeerOptions {
   /** Stop the process after this long (ms); the peer's own --timeout-s should normally fire first. */
   killAfterMs?: number;
 }
 
-let building: Promise<string> | undefined;
-
-function compile(): Promise<string> {
-  return cachedCBuild({
-    name: 'spandsp-peer',
-    dir: here,
-    pkgConfig: ['spandsp', 'libtiff-4'],
-    installHint: 'apt-get install -y gcc pkg-config libspandsp-dev libtiff-dev',
-  });
-}
-
 /** Compiles the peer if its sources changed since the last build; returns the binary's path. */
-export function buildSpandspPeer(): Promise<string> {
-  building ??= compile().catch((err: unknown) => {
-    building = undefined;
-    throw err;
-  });
-  return building;
-}
+export const buildSpandspPeer = cachedCBuildOnce({
+  name: 'spandsp-peer',
+  dir: here,
+  pkgConfig: ['spandsp', 'libtiff-4'],
+  installHint: 'apt-get install -y gcc pkg-config libspandsp-dev libtiff-dev',
+});
 
 /** Starts the peer with `args` (e.g. `['send', 'doc.tif', '--local-port', …]`). */
 export async function startSpandspPeer(
   args: readonly string[],
   options: SpandspPeerOptions = {},
 ): Promise<SpandspPeerProcess> {
-  const binary = await buildSpandspPeer();
-  const child: ChildProcess = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  let markReady: () => void = () => {};
-  let failReady: (err: Error) => void = () => {};
-  const ready = new Promise<void>((resolve, reject) => {
-    markReady = resolve;
-    failReady = reject;
+  return startPeerProcess<void, SpandspPeerResult>(await buildSpandspPeer(), args, {
+    name: 'spandsp-peer',
+    readyLine: /spandsp-peer: listening/,
+    readyValue: () => undefined,
+    hardKillAfterMs: 2000,
+    killAfterMs: options.killAfterMs,
   });
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-    if (stderr.includes('spandsp-peer: listening')) markReady();
-  });
-  // SIGTERM lets the peer end the call and still print its JSON; SIGKILL follows if it does not exit.
-  let hardKill: NodeJS.Timeout | undefined;
-  const stop = () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    hardKill ??= setTimeout(() => child.kill('SIGKILL'), 2000);
-  };
-  const killer = options.killAfterMs === undefined ? undefined : setTimeout(stop, options.killAfterMs);
-  const done = new Promise<SpandspPeerRun>((resolve, reject) => {
-    child.on('error', (err) => {
-      clearTimeout(killer);
-      clearTimeout(hardKill);
-      failReady(err);
-      reject(err);
-    });
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      clearTimeout(hardKill);
-      failReady(new Error(`spandsp-peer exited (${code}) before binding its socket:\n${stderr}`));
-      resolve({ exitCode: code, json: lastJsonLine<SpandspPeerResult>(stdout), stdout, stderr });
-    });
-  });
-  // A peer that fails before `ready` is reported through `done`; keep `ready` from being an unhandled rejection.
-  ready.catch(() => {});
-  return { ready, done, kill: stop };
 }
 
 /** Runs the peer to completion. */

@@ -86,6 +86,32 @@ static int get_octets(const uint8_t *buf, int limit, int *pos, const uint8_t **d
     return 0;
 }
 
+/* A length-prefixed sequence of octet strings (each at most UDPTL_MAX_IFP long): the first `max` are kept in
+   data/lens, the rest only read past. Returns how many the sequence holds, or -1 if it is malformed. */
+static int get_octets_list(const uint8_t *buf, int limit, int *pos, int max, const uint8_t **data, int *lens,
+                           int *kept)
+{
+    int count;
+
+    *kept = 0;
+    if (get_length(buf, limit, pos, &count) < 0)
+        return -1;
+    for (int i = 0; i < count; i++)
+    {
+        const uint8_t *d;
+        int l;
+
+        if (get_octets(buf, limit, pos, &d, &l) < 0 || l > UDPTL_MAX_IFP)
+            return -1;
+        if (*kept < max)
+        {
+            data[*kept] = d;
+            lens[(*kept)++] = l;
+        }
+    }
+    return count;
+}
+
 int udptl_ifp_length(const uint8_t *buf, int len, int version)
 {
     int ptr;
@@ -358,24 +384,9 @@ int udptl_rx(udptl_state_t *s, const uint8_t *buf, int len)
     {
         if ((buf[pos++] & 0x80) == 0)
         {
-            int count;
-
             ec = UDPTL_EC_REDUNDANCY;
-            if (get_length(buf, len, &pos, &count) < 0)
+            if (get_octets_list(buf, len, &pos, UDPTL_RING, sec, sec_len, &nsec) < 0)
                 goto malformed;
-            for (int i = 0; i < count; i++)
-            {
-                const uint8_t *d;
-                int l;
-
-                if (get_octets(buf, len, &pos, &d, &l) < 0 || l > UDPTL_MAX_IFP)
-                    goto malformed;
-                if (nsec < UDPTL_RING)
-                {
-                    sec[nsec] = d;
-                    sec_len[nsec++] = l;
-                }
-            }
         }
         else
         {
@@ -390,21 +401,8 @@ int udptl_rx(udptl_state_t *s, const uint8_t *buf, int len)
                 goto malformed;
             for (int i = 0; i < ilen; i++)
                 fec_span = (fec_span << 8) | buf[pos++];
-            if (get_length(buf, len, &pos, &count) < 0)
+            if ((count = get_octets_list(buf, len, &pos, UDPTL_MAX_FEC_ENTRIES, fec, fec_len, &fec_entries)) < 0)
                 goto malformed;
-            for (int i = 0; i < count; i++)
-            {
-                const uint8_t *d;
-                int l;
-
-                if (get_octets(buf, len, &pos, &d, &l) < 0 || l > UDPTL_MAX_IFP)
-                    goto malformed;
-                if (fec_entries < UDPTL_MAX_FEC_ENTRIES)
-                {
-                    fec[fec_entries] = d;
-                    fec_len[fec_entries++] = l;
-                }
-            }
             if (fec_entries != count)
                 fec_entries = 0;    /* beyond what we keep: ignore the parity rather than misapply it */
             if (fec_span * fec_entries >= UDPTL_RING)

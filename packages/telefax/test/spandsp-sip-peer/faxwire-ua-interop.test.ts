@@ -30,6 +30,7 @@ import type { FaxOutcome } from '../../src/t30/fax-outcome.ts';
 import { T30Session } from '../../src/t30/t30-session.ts';
 import { T38Transport } from '../../src/t38/t38-transport.ts';
 import { UdptlEndpoint } from '../../src/t38/udptl-endpoint.ts';
+import { describePeerRun } from '../spandsp-peer/peer-process.ts';
 import {
   buildSpandspSipPeer,
   type SpandspSipPeerProcess,
@@ -66,10 +67,6 @@ const peerCommon = [
   '30',
   ...(process.env.SPANDSP_SIP_PEER_VERBOSE ? ['--verbose'] : []),
 ];
-
-function explain(run: SpandspSipPeerRun): string {
-  return `exit ${run.exitCode} ${JSON.stringify(run.json)}\n${run.stderr.slice(-2000)}`;
-}
 
 /** Our UDPTL socket is bound before the SDP names its port; the far end is set once T.38 is agreed. */
 /**
@@ -172,7 +169,17 @@ async function runFax(udptl: UdptlPort, call: FaxCall, role: 'send' | 'receive')
 }
 
 function failure(fax: OurFax, run: SpandspSipPeerRun): string {
-  return `ours: ${JSON.stringify(fax.outcome)}\n${fax.log}\npeer: ${explain(run)}`;
+  return `ours: ${JSON.stringify(fax.outcome)}\n${fax.log}\npeer: ${describePeerRun(run)}`;
+}
+
+/** Both ends completed the fax, all pages, each naming the other ('FAXWIRE' and 'SPANDSP'). */
+function assertBothCompleted(fax: OurFax, run: SpandspSipPeerRun): void {
+  assert.equal(fax.outcome.ok, true, failure(fax, run));
+  assert.equal(fax.outcome.pages, PAGES.length);
+  assert.equal(fax.outcome.remoteIdent, 'SPANDSP');
+  assert.equal(run.exitCode, 0, describePeerRun(run));
+  assert.equal(run.json?.pages, PAGES.length);
+  assert.equal(run.json?.remoteIdent.trim(), 'FAXWIRE');
 }
 
 function assertSamePages(got: readonly BilevelPage[]): void {
@@ -215,13 +222,76 @@ async function faxwireAnswers(
     call: (peer) =>
       Promise.race([
         answered,
-        peer.done.then((run) => Promise.reject(new Error(`peer ended first: ${explain(run)}`))),
+        peer.done.then((run) => Promise.reject(new Error(`peer ended first: ${describePeerRun(run)}`))),
       ]),
     close: async () => {
       await listener.close();
       await udptl.close();
     },
   };
+}
+
+interface PeerCall {
+  readonly fax: OurFax;
+  readonly run: SpandspSipPeerRun;
+}
+
+/**
+ * spandsp-sip-peer answers (`answer --sip-port 0 …peerArgs`), Faxwire calls it and sends or receives; the sender
+ * hangs up. `onCall` sees the call before the fax starts.
+ */
+async function faxwireCalls(
+  peerArgs: readonly string[],
+  faxwire: 'send' | 'receive',
+  options: { policy?: FaxCallPolicy; transport?: 'UDP' | 'TCP'; onCall?: (call: FaxCall) => void } = {},
+): Promise<PeerCall> {
+  const peer = await startSpandspSipPeer(['answer', '--sip-port', '0', ...peerArgs], { killAfterMs: 60_000 });
+  const sipPort = await peer.ready;
+  const udptl = await UdptlPort.open();
+  const tcp = options.transport === 'TCP';
+  try {
+    const call = await placeFaxCall({
+      target: `sip:fax@127.0.0.1:${sipPort}${tcp ? ';transport=tcp' : ''}`,
+      localHost: '127.0.0.1',
+      ...(tcp ? { transports: ['TCP' as const] } : {}),
+      t38: { localPort: udptl.localPort, address: '127.0.0.1' },
+      policy: { switchTimeoutMs: 20_000, ...options.policy },
+    });
+    options.onCall?.(call);
+    const fax = await runFax(udptl, call, faxwire);
+    if (faxwire === 'send') await call.hangup();
+    return { fax, run: await peer.done };
+  } finally {
+    await udptl.close();
+    peer.kill();
+  }
+}
+
+/**
+ * Faxwire answers (`policy`, over `transport`), spandsp-sip-peer calls it (`call sip:… …peerArgs`) and Faxwire
+ * sends or receives; the sender hangs up, and the call has ended on both sides when this returns.
+ */
+async function spandspCalls(
+  peerArgs: readonly string[],
+  faxwire: 'send' | 'receive',
+  policy: FaxCallPolicy,
+  transport: 'UDP' | 'TCP' = 'UDP',
+): Promise<PeerCall> {
+  const callee = await faxwireAnswers(policy, transport);
+  const peer = await startSpandspSipPeer(['call', `sip:fax@127.0.0.1:${callee.sipPort}`, ...peerArgs], {
+    killAfterMs: 60_000,
+  });
+  try {
+    const call = await callee.call(peer);
+    const fax = await runFax(callee.udptl, call, faxwire);
+    if (faxwire === 'send') await call.hangup();
+    const run = await peer.done;
+    await call.ended;
+    return { fax, run };
+  } finally {
+    peer.kill();
+    await callee.close();
+  }
 }
 
 interface OutgoingCase {
@@ -261,36 +331,16 @@ const outgoing: OutgoingCase[] = [
 for (const c of outgoing) {
   test(`Faxwire calls spandsp-sip-peer and sends 3 pages: ${c.name}`, async (t) => {
     const out = join(dir, `rx-${counter++}.tif`);
-    const peer = await startSpandspSipPeer(
-      ['answer', '--sip-port', '0', '--out', out, '--ident', 'SPANDSP', ...peerCommon, ...c.peer],
-      { killAfterMs: 60_000 },
+    const { fax, run } = await faxwireCalls(
+      ['--out', out, '--ident', 'SPANDSP', ...peerCommon, ...c.peer],
+      'send',
+      { policy: c.policy },
     );
-    const sipPort = await peer.ready;
-    const udptl = await UdptlPort.open();
-    try {
-      const call = await placeFaxCall({
-        target: `sip:fax@127.0.0.1:${sipPort}`,
-        localHost: '127.0.0.1',
-        t38: { localPort: udptl.localPort, address: '127.0.0.1' },
-        policy: { switchTimeoutMs: 20_000, ...c.policy },
-      });
-      const fax = await runFax(udptl, call, 'send');
-      await call.hangup();
-      const run = await peer.done;
-      t.diagnostic(`ours ${JSON.stringify(fax.outcome)}; peer sip ${JSON.stringify(run.json?.sip)}`);
-      assert.equal(fax.outcome.ok, true, failure(fax, run));
-      assert.equal(fax.outcome.pages, PAGES.length);
-      assert.equal(fax.outcome.remoteIdent, 'SPANDSP');
-      assert.equal(run.exitCode, 0, explain(run));
-      assert.equal(run.json?.pages, PAGES.length);
-      assert.equal(run.json?.remoteIdent.trim(), 'FAXWIRE');
-      assert.equal(run.json?.sip?.reinvitedBy, c.expectReinvitedBy);
-      assert.equal(run.json?.sip?.t38?.rateManagement, 'transferredTCF');
-      assertSamePages(readTiff(await readFile(out)).pages.map((p) => p.page));
-    } finally {
-      await udptl.close();
-      peer.kill();
-    }
+    t.diagnostic(`ours ${JSON.stringify(fax.outcome)}; peer sip ${JSON.stringify(run.json?.sip)}`);
+    assertBothCompleted(fax, run);
+    assert.equal(run.json?.sip?.reinvitedBy, c.expectReinvitedBy);
+    assert.equal(run.json?.sip?.t38?.rateManagement, 'transferredTCF');
+    assertSamePages(readTiff(await readFile(out)).pages.map((p) => p.page));
   });
 }
 
@@ -338,100 +388,57 @@ const incoming: IncomingCase[] = [
 
 for (const c of incoming) {
   test(`spandsp-sip-peer calls Faxwire and sends 3 pages: ${c.name}`, async (t) => {
-    const callee = await faxwireAnswers(c.policy);
-    const peer = await startSpandspSipPeer(
-      ['call', `sip:fax@127.0.0.1:${callee.sipPort}`, doc, '--ident', 'SPANDSP', ...peerCommon, ...c.peer],
-      { killAfterMs: 60_000 },
+    const { fax, run } = await spandspCalls(
+      [doc, '--ident', 'SPANDSP', ...peerCommon, ...c.peer],
+      'receive',
+      c.policy,
     );
-    try {
-      const call = await callee.call(peer);
-      const fax = await runFax(callee.udptl, call, 'receive');
-      const run = await peer.done;
-      await call.ended;
-      t.diagnostic(`ours ${JSON.stringify(fax.outcome)}; peer sip ${JSON.stringify(run.json?.sip)}`);
-      assert.equal(fax.outcome.ok, true, failure(fax, run));
-      assert.equal(fax.outcome.pages, PAGES.length);
-      assert.equal(fax.outcome.remoteIdent, 'SPANDSP');
-      assert.equal(run.exitCode, 0, explain(run));
-      assert.equal(run.json?.pages, PAGES.length);
-      assert.equal(run.json?.remoteIdent.trim(), 'FAXWIRE');
-      assert.equal(
-        run.json?.sip?.initialOffer,
-        c.peer.includes('audio+t38') ? 'audio+t38' : c.peer.includes('t38') ? 't38' : 'audio',
-      );
-      if (c.expectReinvitedBy === 'either')
-        assert.match(run.json?.sip?.reinvitedBy ?? '', /^(local|remote)$/);
-      else assert.equal(run.json?.sip?.reinvitedBy, c.expectReinvitedBy);
-      // The sender hangs up after DCN.
-      assert.equal(run.json?.sip?.byeBy, 'local');
-      assertSamePages(fax.received);
-    } finally {
-      peer.kill();
-      await callee.close();
-    }
+    t.diagnostic(`ours ${JSON.stringify(fax.outcome)}; peer sip ${JSON.stringify(run.json?.sip)}`);
+    assertBothCompleted(fax, run);
+    assert.equal(
+      run.json?.sip?.initialOffer,
+      c.peer.includes('audio+t38') ? 'audio+t38' : c.peer.includes('t38') ? 't38' : 'audio',
+    );
+    if (c.expectReinvitedBy === 'either') assert.match(run.json?.sip?.reinvitedBy ?? '', /^(local|remote)$/);
+    else assert.equal(run.json?.sip?.reinvitedBy, c.expectReinvitedBy);
+    // The sender hangs up after DCN.
+    assert.equal(run.json?.sip?.byeBy, 'local');
+    assertSamePages(fax.received);
   });
 }
 
 test('spandsp refreshes the session mid-fax (re-INVITE with unchanged T.38) both ways; Faxwire answers it and the fax goes on', async (t) => {
   {
     const out = join(dir, `rx-${counter++}.tif`);
-    const peer = await startSpandspSipPeer(
-      ['answer', '--sip-port', '0', '--out', out, '--refresh-after-ms', '30', ...peerCommon],
-      { killAfterMs: 60_000 },
-    );
-    const sipPort = await peer.ready;
-    const udptl = await UdptlPort.open();
-    try {
-      const call = await placeFaxCall({
-        target: `sip:fax@127.0.0.1:${sipPort}`,
-        localHost: '127.0.0.1',
-        t38: { localPort: udptl.localPort, address: '127.0.0.1' },
+    let changes = 0;
+    const { fax, run } = await faxwireCalls(
+      ['--out', out, '--refresh-after-ms', '30', ...peerCommon],
+      'send',
+      {
         policy: { initialOffer: 't38' },
-      });
-      let changes = 0;
-      call.onMediaChange = () => changes++;
-      const fax = await runFax(udptl, call, 'send');
-      await call.hangup();
-      const run = await peer.done;
-      t.diagnostic(`Faxwire sends: peer sip ${JSON.stringify(run.json?.sip)}`);
-      assert.equal(fax.outcome.ok, true, failure(fax, run));
-      assert.equal(run.exitCode, 0, explain(run));
-      assert.equal(run.json?.sip?.refreshes, 1);
-      assert.equal(changes, 0, 'an unchanged description is not a media change');
-      assertSamePages(readTiff(await readFile(out)).pages.map((p) => p.page));
-    } finally {
-      await udptl.close();
-      peer.kill();
-    }
+        onCall: (call) => {
+          call.onMediaChange = () => changes++;
+        },
+      },
+    );
+    t.diagnostic(`Faxwire sends: peer sip ${JSON.stringify(run.json?.sip)}`);
+    assert.equal(fax.outcome.ok, true, failure(fax, run));
+    assert.equal(run.exitCode, 0, describePeerRun(run));
+    assert.equal(run.json?.sip?.refreshes, 1);
+    assert.equal(changes, 0, 'an unchanged description is not a media change');
+    assertSamePages(readTiff(await readFile(out)).pages.map((p) => p.page));
   }
   {
-    const callee = await faxwireAnswers({});
-    const peer = await startSpandspSipPeer(
-      [
-        'call',
-        `sip:fax@127.0.0.1:${callee.sipPort}`,
-        doc,
-        '--media',
-        't38',
-        '--refresh-after-ms',
-        '30',
-        ...peerCommon,
-      ],
-      { killAfterMs: 60_000 },
+    const { fax, run } = await spandspCalls(
+      [doc, '--media', 't38', '--refresh-after-ms', '30', ...peerCommon],
+      'receive',
+      {},
     );
-    try {
-      const call = await callee.call(peer);
-      const fax = await runFax(callee.udptl, call, 'receive');
-      const run = await peer.done;
-      t.diagnostic(`Faxwire receives: peer sip ${JSON.stringify(run.json?.sip)}`);
-      assert.equal(fax.outcome.ok, true, failure(fax, run));
-      assert.equal(run.exitCode, 0, explain(run));
-      assert.equal(run.json?.sip?.refreshes, 1);
-      assertSamePages(fax.received);
-    } finally {
-      peer.kill();
-      await callee.close();
-    }
+    t.diagnostic(`Faxwire receives: peer sip ${JSON.stringify(run.json?.sip)}`);
+    assert.equal(fax.outcome.ok, true, failure(fax, run));
+    assert.equal(run.exitCode, 0, describePeerRun(run));
+    assert.equal(run.json?.sip?.refreshes, 1);
+    assertSamePages(fax.received);
   }
 });
 
@@ -454,7 +461,7 @@ for (const media of ['refuse-t38', 'audio-only'] as const) {
         (err: unknown) => err instanceof FaxCallError && err.reason === 't38_not_supported',
       );
       const run = await peer.done;
-      assert.equal(run.exitCode, 1, explain(run));
+      assert.equal(run.exitCode, 1, describePeerRun(run));
       assert.match(run.json?.reason ?? '', /before T\.38/);
       assert.equal(run.json?.sip?.byeBy, 'remote');
     } finally {
@@ -466,101 +473,46 @@ for (const media of ['refuse-t38', 'audio-only'] as const) {
 
 test('polling both ways: Faxwire calls and receives from a sending spandsp callee; spandsp calls and receives from Faxwire', async (t) => {
   {
-    const peer = await startSpandspSipPeer(
-      ['answer', '--sip-port', '0', '--send', doc, '--ident', 'SPANDSP', ...peerCommon],
-      { killAfterMs: 60_000 },
-    );
-    const sipPort = await peer.ready;
-    const udptl = await UdptlPort.open();
-    try {
-      const call = await placeFaxCall({
-        target: `sip:fax@127.0.0.1:${sipPort}`,
-        localHost: '127.0.0.1',
-        t38: { localPort: udptl.localPort, address: '127.0.0.1' },
-        policy: { switchTimeoutMs: 20_000 },
-      });
-      const fax = await runFax(udptl, call, 'receive');
-      const run = await peer.done;
-      t.diagnostic(`Faxwire polls: ours ${JSON.stringify(fax.outcome)}`);
-      assert.equal(fax.outcome.ok, true, failure(fax, run));
-      assert.equal(run.exitCode, 0, explain(run));
-      assertSamePages(fax.received);
-    } finally {
-      await udptl.close();
-      peer.kill();
-    }
+    const { fax, run } = await faxwireCalls(['--send', doc, '--ident', 'SPANDSP', ...peerCommon], 'receive');
+    t.diagnostic(`Faxwire polls: ours ${JSON.stringify(fax.outcome)}`);
+    assert.equal(fax.outcome.ok, true, failure(fax, run));
+    assert.equal(run.exitCode, 0, describePeerRun(run));
+    assertSamePages(fax.received);
   }
   {
-    const callee = await faxwireAnswers({ answerReinviteDelayMs: 0 });
     const out = join(dir, `rx-${counter++}.tif`);
-    const peer = await startSpandspSipPeer(
-      ['call', `sip:fax@127.0.0.1:${callee.sipPort}`, '--out', out, '--ident', 'SPANDSP', ...peerCommon],
-      { killAfterMs: 60_000 },
-    );
-    try {
-      const call = await callee.call(peer);
-      const fax = await runFax(callee.udptl, call, 'send');
-      await call.hangup();
-      const run = await peer.done;
-      t.diagnostic(`spandsp polls: ours ${JSON.stringify(fax.outcome)}`);
-      assert.equal(fax.outcome.ok, true, failure(fax, run));
-      assert.equal(run.exitCode, 0, explain(run));
-      assertSamePages(readTiff(await readFile(out)).pages.map((p) => p.page));
-    } finally {
-      peer.kill();
-      await callee.close();
-    }
+    const { fax, run } = await spandspCalls(['--out', out, '--ident', 'SPANDSP', ...peerCommon], 'send', {
+      answerReinviteDelayMs: 0,
+    });
+    t.diagnostic(`spandsp polls: ours ${JSON.stringify(fax.outcome)}`);
+    assert.equal(fax.outcome.ok, true, failure(fax, run));
+    assert.equal(run.exitCode, 0, describePeerRun(run));
+    assertSamePages(readTiff(await readFile(out)).pages.map((p) => p.page));
   }
 });
 
 test('SIP over TCP both ways: Faxwire calls and sends, then spandsp-sip-peer calls and sends', async (t) => {
   {
     const out = join(dir, `rx-${counter++}.tif`);
-    const peer = await startSpandspSipPeer(
-      ['answer', '--sip-port', '0', '--out', out, '--transport', 'tcp', ...peerCommon],
-      { killAfterMs: 60_000 },
-    );
-    const sipPort = await peer.ready;
-    const udptl = await UdptlPort.open();
-    try {
-      const call = await placeFaxCall({
-        target: `sip:fax@127.0.0.1:${sipPort};transport=tcp`,
-        localHost: '127.0.0.1',
-        transports: ['TCP'],
-        t38: { localPort: udptl.localPort, address: '127.0.0.1' },
-        policy: { switchTimeoutMs: 20_000 },
-      });
-      const fax = await runFax(udptl, call, 'send');
-      await call.hangup();
-      const run = await peer.done;
-      t.diagnostic(`Faxwire calls over TCP: peer sip ${JSON.stringify(run.json?.sip)}`);
-      assert.equal(fax.outcome.ok, true, failure(fax, run));
-      assert.equal(run.exitCode, 0, explain(run));
-      assertSamePages(readTiff(await readFile(out)).pages.map((p) => p.page));
-    } finally {
-      await udptl.close();
-      peer.kill();
-    }
+    const { fax, run } = await faxwireCalls(['--out', out, '--transport', 'tcp', ...peerCommon], 'send', {
+      transport: 'TCP',
+    });
+    t.diagnostic(`Faxwire calls over TCP: peer sip ${JSON.stringify(run.json?.sip)}`);
+    assert.equal(fax.outcome.ok, true, failure(fax, run));
+    assert.equal(run.exitCode, 0, describePeerRun(run));
+    assertSamePages(readTiff(await readFile(out)).pages.map((p) => p.page));
   }
   {
-    const callee = await faxwireAnswers({ answerReinviteDelayMs: 0 }, 'TCP');
-    const peer = await startSpandspSipPeer(
-      ['call', `sip:fax@127.0.0.1:${callee.sipPort}`, doc, '--transport', 'tcp', ...peerCommon],
-      { killAfterMs: 60_000 },
+    const { fax, run } = await spandspCalls(
+      [doc, '--transport', 'tcp', ...peerCommon],
+      'receive',
+      { answerReinviteDelayMs: 0 },
+      'TCP',
     );
-    try {
-      const call = await callee.call(peer);
-      const fax = await runFax(callee.udptl, call, 'receive');
-      const run = await peer.done;
-      await call.ended;
-      t.diagnostic(`spandsp calls over TCP: peer sip ${JSON.stringify(run.json?.sip)}`);
-      assert.equal(fax.outcome.ok, true, failure(fax, run));
-      assert.equal(run.exitCode, 0, explain(run));
-      assertSamePages(fax.received);
-    } finally {
-      peer.kill();
-      await callee.close();
-    }
+    t.diagnostic(`spandsp calls over TCP: peer sip ${JSON.stringify(run.json?.sip)}`);
+    assert.equal(fax.outcome.ok, true, failure(fax, run));
+    assert.equal(run.exitCode, 0, describePeerRun(run));
+    assertSamePages(fax.received);
   }
 });
 
@@ -580,23 +532,13 @@ const lossy: Array<{ name: string; peer: string[] }> = [
 
 for (const c of lossy) {
   test(`spandsp-sip-peer sends over a lossy line to Faxwire: ${c.name}`, async (t) => {
-    const callee = await faxwireAnswers({ answerReinviteDelayMs: 0 });
-    const peer = await startSpandspSipPeer(
-      ['call', `sip:fax@127.0.0.1:${callee.sipPort}`, doc, ...peerCommon, ...c.peer],
-      { killAfterMs: 60_000 },
-    );
-    try {
-      const call = await callee.call(peer);
-      const fax = await runFax(callee.udptl, call, 'receive');
-      const run = await peer.done;
-      t.diagnostic(`ours ${JSON.stringify(fax.outcome)}; ${fax.log.split('\n').pop()}`);
-      assert.ok((run.json?.txDropped ?? 0) > 0, 'loss was simulated');
-      assert.equal(fax.outcome.ok, true, failure(fax, run));
-      assert.equal(run.exitCode, 0, explain(run));
-      assertSamePages(fax.received);
-    } finally {
-      peer.kill();
-      await callee.close();
-    }
+    const { fax, run } = await spandspCalls([doc, ...peerCommon, ...c.peer], 'receive', {
+      answerReinviteDelayMs: 0,
+    });
+    t.diagnostic(`ours ${JSON.stringify(fax.outcome)}; ${fax.log.split('\n').pop()}`);
+    assert.ok((run.json?.txDropped ?? 0) > 0, 'loss was simulated');
+    assert.equal(fax.outcome.ok, true, failure(fax, run));
+    assert.equal(run.exitCode, 0, describePeerRun(run));
+    assertSamePages(fax.received);
   });
 }

@@ -35,6 +35,7 @@
 
 #include <spandsp.h>
 
+#include "peer-cli.h"
 #include "t38-sdp.h"
 #include "t38-session.h"
 #include "udptl.h"
@@ -944,64 +945,11 @@ static int finished(const peer_t *p, int64_t now)
 
 /* ---- output ---- */
 
-static void json_string(FILE *f, const char *str)
-{
-    fputc('"', f);
-    for (const unsigned char *c = (const unsigned char *) str; *c; c++)
-    {
-        if (*c == '"' || *c == '\\')
-            fprintf(f, "\\%c", *c);
-        else if (*c < 0x20 || *c >= 0x7F)
-            fprintf(f, "\\u%04x", *c);
-        else
-            fputc(*c, f);
-    }
-    fputc('"', f);
-}
-
-static const char *compression_name(int encoding)
-{
-    switch (encoding)
-    {
-    case T4_COMPRESSION_ITU_T4_1D:
-        return "mh";
-    case T4_COMPRESSION_ITU_T4_2D:
-        return "mr";
-    case T4_COMPRESSION_ITU_T6:
-        return "mmr";
-    default:
-        return "none";
-    }
-}
-
-static const char *resolution_name(int y)
-{
-    /* pixels per metre, T.4 §2.2: 3.85, 7.7, 15.4 lines/mm */
-    if (y >= 15000)
-        return "superfine";
-    if (y >= 7000)
-        return "fine";
-    if (y > 0)
-        return "standard";
-    return "unknown";
-}
-
 static void print_result(const peer_t *p, int ok, const char *reason, int with_sip)
 {
-    const t38_session_result_t *r = &p->fax;
     FILE *f = stdout;
 
-    fprintf(f, "{\"ok\":%s,\"reason\":", ok ? "true" : "false");
-    json_string(f, reason);
-    fprintf(f, ",\"completionCode\":%d,\"pages\":%d,\"bitRate\":%d,\"ecm\":%s,\"compression\":\"%s\","
-               "\"resolution\":\"%s\",\"remoteIdent\":",
-            p->fax_started ? r->completion_code : -1, r->pages, r->bit_rate, r->ecm ? "true" : "false",
-            compression_name(r->encoding), resolution_name(r->y_resolution));
-    json_string(f, r->remote_ident);
-    fprintf(f, ",\"durationMs\":%ld,\"simulatedMs\":%ld,\"txDatagrams\":%lu,\"txDropped\":%lu,\"rxDatagrams\":%lu,"
-               "\"rxRecovered\":%lu,\"rxLost\":%lu,\"rxMalformed\":%lu,\"rxOverflow\":%lu",
-            r->duration_ms, r->simulated_ms, r->tx_datagrams, r->tx_dropped, r->rx_datagrams, r->rx_recovered,
-            r->rx_lost, r->rx_malformed, r->rx_overflow);
+    peer_print_session_fields(f, ok, reason, p->fax_started ? p->fax.completion_code : -1, &p->fax);
     if (!with_sip)
     {
         fputs(",\"sip\":null}\n", f);
@@ -1011,23 +959,23 @@ static void print_result(const peer_t *p, int ok, const char *reason, int with_s
     fprintf(f, ",\"sip\":{\"role\":\"%s\",\"media\":\"%s\",\"initialOffer\":", p->role == ROLE_CALL ? "call" : "answer",
             media_names[p->media]);
     if (p->initial_offer)
-        json_string(f, p->initial_offer);
+        peer_json_string(f, p->initial_offer);
     else
         fputs("null", f);
     fprintf(f, ",\"reinvitedBy\":");
     if (p->reinvited_by)
-        json_string(f, p->reinvited_by);
+        peer_json_string(f, p->reinvited_by);
     else
         fputs("null", f);
     fprintf(f, ",\"glare\":%d,\"refreshes\":%d,\"lastStatus\":%d,\"byeBy\":\"%s\",\"remoteUdptl\":", p->glare,
             p->refreshes, p->last_status,
             p->bye_received ? "remote" : p->bye_sent ? "local" : "none");
-    json_string(f, p->remote_udptl);
+    peer_json_string(f, p->remote_udptl);
     fputs(",\"t38\":", f);
     if (p->t38_negotiated)
     {
         fprintf(f, "{\"version\":%d,\"maxBitRate\":%d,\"rateManagement\":", p->t38.version, p->t38.max_bit_rate);
-        json_string(f, p->t38.rate_management);
+        peer_json_string(f, p->t38.rate_management);
         fprintf(f, ",\"udpEc\":\"%s\",\"remoteMaxDatagram\":%d}", t38_sdp_ec_name(p->t38.udp_ec),
                 p->remote_max_datagram);
     }
@@ -1071,19 +1019,6 @@ static void usage(FILE *f)
             "  --redundancy N  --fec SPAN[:ENTRIES]  --max-datagram N (advertised, default 400)\n"
             "  --loss PCT --seed N  --pace realtime|none  --timeout-s S (whole call, default 300)  --verbose\n"
             "stdout: one JSON line with the outcome; exit 0 only if the fax succeeded, 2 on bad arguments.\n");
-}
-
-static int parse_int(const char *s, int lo, int hi, int *out)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno || *end != '\0' || end == s || v < lo || v > hi)
-        return -1;
-    *out = (int) v;
-    return 0;
 }
 
 static int parse_media(const char *v, int role)
@@ -1167,7 +1102,7 @@ int main(int argc, char *argv[])
     {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int n;
+        int taken;
 
 #define NEED_VALUE                                                                                                 \
     do                                                                                                             \
@@ -1177,10 +1112,15 @@ int main(int argc, char *argv[])
         i++;                                                                                                       \
     } while (0)
 
-        if (strcmp(a, "--sip-port") == 0)
+        if ((taken = peer_session_option(&p->cfg, argc, argv, &i)) != 0)
+        {
+            if (taken < 0)
+                return bad_arg(a);
+        }
+        else if (strcmp(a, "--sip-port") == 0)
         {
             NEED_VALUE;
-            if (parse_int(v, 0, 65535, &p->sip_port) < 0)
+            if (peer_parse_int(v, 0, 65535, &p->sip_port) < 0)
                 return bad_arg(a);
             sip_port_set = 1;
         }
@@ -1193,13 +1133,13 @@ int main(int argc, char *argv[])
         else if (strcmp(a, "--reinvite-after-ms") == 0)
         {
             NEED_VALUE;
-            if (parse_int(v, 0, 600000, &p->reinvite_after_ms) < 0)
+            if (peer_parse_int(v, 0, 600000, &p->reinvite_after_ms) < 0)
                 return bad_arg(a);
         }
         else if (strcmp(a, "--refresh-after-ms") == 0)
         {
             NEED_VALUE;
-            if (parse_int(v, 1, 600000, &p->refresh_after_ms) < 0)
+            if (peer_parse_int(v, 1, 600000, &p->refresh_after_ms) < 0)
                 return bad_arg(a);
         }
         else if (strcmp(a, "--ip") == 0)
@@ -1245,121 +1185,23 @@ int main(int argc, char *argv[])
             NEED_VALUE;
             send = v;
         }
-        else if (strcmp(a, "--ecm") == 0)
-        {
-            NEED_VALUE;
-            if (strcmp(v, "on") == 0)
-                p->cfg.ecm = 1;
-            else if (strcmp(v, "off") == 0)
-                p->cfg.ecm = 0;
-            else
-                return bad_arg(a);
-        }
-        else if (strcmp(a, "--compression") == 0)
-        {
-            NEED_VALUE;
-            if (strcmp(v, "mh") == 0)
-                p->cfg.compression = T38_SESSION_MH;
-            else if (strcmp(v, "mr") == 0)
-                p->cfg.compression = T38_SESSION_MR;
-            else if (strcmp(v, "mmr") == 0)
-                p->cfg.compression = T38_SESSION_MMR;
-            else
-                return bad_arg(a);
-        }
-        else if (strcmp(a, "--max-rate") == 0)
-        {
-            NEED_VALUE;
-            if (parse_int(v, 2400, 14400, &n) < 0 || rate_at_most(n) != n)
-                return bad_arg(a);
-            p->cfg.max_rate = n;
-        }
-        else if (strcmp(a, "--ident") == 0)
-        {
-            NEED_VALUE;
-            if (strlen(v) > 20)
-                return bad_arg(a);
-            p->cfg.ident = v;
-        }
         else if (strcmp(a, "--t38-version") == 0)
         {
             NEED_VALUE;
-            if (parse_int(v, 0, 3, &p->cfg.t38_version) < 0)
+            if (peer_parse_int(v, 0, 3, &p->cfg.t38_version) < 0)
                 return bad_arg(a);
-        }
-        else if (strcmp(a, "--redundancy") == 0)
-        {
-            NEED_VALUE;
-            if (parse_int(v, 0, UDPTL_MAX_REDUNDANCY, &n) < 0)
-                return bad_arg(a);
-            p->cfg.redundancy = n;
-            p->cfg.ec_mode = n > 0 ? UDPTL_EC_REDUNDANCY : UDPTL_EC_NONE;
-        }
-        else if (strcmp(a, "--fec") == 0)
-        {
-            int span;
-            int entries = 3;
-            char buf[32];
-            char *colon;
-
-            NEED_VALUE;
-            snprintf(buf, sizeof(buf), "%s", v);
-            if ((colon = strchr(buf, ':')) != NULL)
-            {
-                *colon = '\0';
-                if (parse_int(colon + 1, 1, UDPTL_MAX_FEC_ENTRIES, &entries) < 0)
-                    return bad_arg(a);
-            }
-            if (parse_int(buf, 1, UDPTL_MAX_FEC_SPAN, &span) < 0 || span * entries >= UDPTL_RING)
-                return bad_arg(a);
-            p->cfg.ec_mode = UDPTL_EC_FEC;
-            p->cfg.fec_span = span;
-            p->cfg.fec_entries = entries;
         }
         else if (strcmp(a, "--max-datagram") == 0)
         {
             NEED_VALUE;
-            if (parse_int(v, 32, UDPTL_MAX_DATAGRAM, &p->advertised_max_datagram) < 0)
-                return bad_arg(a);
-        }
-        else if (strcmp(a, "--loss") == 0)
-        {
-            char *end;
-
-            NEED_VALUE;
-            p->cfg.loss_pct = strtod(v, &end);
-            if (*end != '\0' || end == v || p->cfg.loss_pct < 0 || p->cfg.loss_pct > 100)
-                return bad_arg(a);
-        }
-        else if (strcmp(a, "--seed") == 0)
-        {
-            NEED_VALUE;
-            if (parse_int(v, 0, 0x7FFFFFFF, &n) < 0)
-                return bad_arg(a);
-            p->cfg.seed = (unsigned int) n;
-        }
-        else if (strcmp(a, "--pace") == 0)
-        {
-            NEED_VALUE;
-            if (strcmp(v, "realtime") == 0)
-                p->cfg.paced = 1;
-            else if (strcmp(v, "none") == 0)
-                p->cfg.paced = 0;
-            else
+            if (peer_parse_int(v, 32, UDPTL_MAX_DATAGRAM, &p->advertised_max_datagram) < 0)
                 return bad_arg(a);
         }
         else if (strcmp(a, "--timeout-s") == 0)
         {
-            char *end;
-
             NEED_VALUE;
-            p->timeout_s = strtod(v, &end);
-            if (*end != '\0' || end == v || p->timeout_s <= 0 || p->timeout_s > 86400)
+            if (peer_parse_double(v, 0, 86400, &p->timeout_s) < 0)
                 return bad_arg(a);
-        }
-        else if (strcmp(a, "--verbose") == 0)
-        {
-            p->cfg.verbose = 1;
         }
         else if (a[0] != '-' && p->role == ROLE_CALL && p->target == NULL)
         {

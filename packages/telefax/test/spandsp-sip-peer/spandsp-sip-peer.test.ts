@@ -6,13 +6,13 @@
  * pixel-identical; calls that cannot reach T.38 end promptly on both sides with a stated reason.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
+import { describePeerRun } from '../spandsp-peer/peer-process.ts';
+import { pbmPage, sameTiffPixels, writeTiffDocument } from '../spandsp-peer/test-tiff-document.ts';
 import {
   buildSpandspSipPeer,
   runSpandspSipPeer,
@@ -20,70 +20,28 @@ import {
   startSpandspSipPeer,
 } from './spandsp-sip-peer.ts';
 
-const execFileAsync = promisify(execFile);
-
 const WIDTH = 1728;
 const HEIGHTS = [280, 320, 360];
 
 let dir = '';
 let doc = '';
 
-/** Page `index` as PBM (P4, 1 = black): a checkerboard, a ring, seeded noise with rules. */
+/** Page `index`: a checkerboard, a ring, seeded noise with rules. */
 function pagePbm(index: number): Buffer {
   const height = HEIGHTS[index];
-  const stride = WIDTH / 8;
-  const bits = Buffer.alloc(stride * height);
   let seed = 777 + index;
   const random = () => {
     seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
     return seed / 2 ** 32;
   };
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < WIDTH; x++) {
-      let black: boolean;
-      if (index === 0) black = ((x >> 5) + (y >> 4)) % 2 === 0;
-      else if (index === 1) {
-        const r2 = (x - 864) ** 2 + (y - height / 2) ** 2;
-        black = r2 < 140 ** 2 && r2 > 90 ** 2;
-      } else black = random() < 0.04 || y % 32 < 2;
-      if (black) bits[y * stride + (x >> 3)] |= 0x80 >> (x & 7);
+  return pbmPage(WIDTH, height, (x, y) => {
+    if (index === 0) return ((x >> 5) + (y >> 4)) % 2 === 0;
+    if (index === 1) {
+      const r2 = (x - 864) ** 2 + (y - height / 2) ** 2;
+      return r2 < 140 ** 2 && r2 > 90 ** 2;
     }
-  }
-  return Buffer.concat([Buffer.from(`P4\n${WIDTH} ${height}\n`, 'ascii'), bits]);
-}
-
-/** A 3-page fine-resolution (204 × 196 dpi, T.4 §2.2) TIFF, T.4 2-D coded. */
-async function makeDocument(path: string): Promise<void> {
-  const pages: string[] = [];
-  for (let i = 0; i < HEIGHTS.length; i++) {
-    const pbm = join(dir, `page${i}.pbm`);
-    const tif = join(dir, `page${i}.tif`);
-    await writeFile(pbm, pagePbm(i));
-    await execFileAsync('ppm2tiff', ['-R', '204', pbm, tif]);
-    pages.push(tif);
-  }
-  await execFileAsync('tiffcp', ['-c', 'g3:2d', ...pages, path]);
-  for (let d = 0; d < HEIGHTS.length; d++) {
-    await execFileAsync('tiffset', ['-d', String(d), '-s', '283', '196', path]);
-    await execFileAsync('tiffset', ['-d', String(d), '-s', '297', String(d), String(HEIGHTS.length), path]);
-  }
-}
-
-async function pageSizes(path: string): Promise<string[]> {
-  const { stdout } = await execFileAsync('tiffinfo', [path]);
-  return [...stdout.matchAll(/Image Width: (\d+) Image Length: (\d+)/g)].map((m) => `${m[1]}x${m[2]}`);
-}
-
-/** Same number of pages of the same size, and `tiffcmp -t` finds no differing pixel. */
-async function samePixels(a: string, b: string): Promise<boolean> {
-  const [sa, sb] = await Promise.all([pageSizes(a), pageSizes(b)]);
-  if (sa.length === 0 || sa.join() !== sb.join()) return false;
-  try {
-    await execFileAsync('tiffcmp', ['-t', a, b]);
-    return true;
-  } catch {
-    return false;
-  }
+    return random() < 0.04 || y % 32 < 2;
+  });
 }
 
 interface SipFax {
@@ -140,13 +98,9 @@ async function sipFax(c: SipFax): Promise<SipFaxOutcome> {
   return { caller: callerRun, callee: calleeRun, out, wallMs: Date.now() - started };
 }
 
-function explain(run: SpandspSipPeerRun): string {
-  return `exit ${run.exitCode} ${JSON.stringify(run.json)}\n${run.stderr.slice(-2000)}`;
-}
-
 async function assertDelivered(o: SipFaxOutcome): Promise<void> {
-  assert.equal(o.caller.exitCode, 0, `caller failed: ${explain(o.caller)}`);
-  assert.equal(o.callee.exitCode, 0, `callee failed: ${explain(o.callee)}`);
+  assert.equal(o.caller.exitCode, 0, `caller failed: ${describePeerRun(o.caller)}`);
+  assert.equal(o.callee.exitCode, 0, `callee failed: ${describePeerRun(o.callee)}`);
   const caller = o.caller.json!;
   const callee = o.callee.json!;
   for (const r of [caller, callee]) {
@@ -162,7 +116,7 @@ async function assertDelivered(o: SipFaxOutcome): Promise<void> {
   assert.match(callee.sip?.remoteUdptl ?? '', /^127\.0\.0\.1:\d+$/);
   // Exactly one side sent the BYE, and the other received it.
   assert.deepEqual([caller.sip?.byeBy, callee.sip?.byeBy].sort(), ['local', 'remote']);
-  assert.ok(await samePixels(doc, o.out), 'received pages differ from the sent ones');
+  assert.ok(await sameTiffPixels(doc, o.out), 'received pages differ from the sent ones');
 }
 
 function diagnose(t: { diagnostic(message: string): void }, o: SipFaxOutcome): void {
@@ -176,7 +130,13 @@ before(async () => {
   await buildSpandspSipPeer();
   dir = await mkdtemp(join(tmpdir(), 'spandsp-sip-peer-'));
   doc = join(dir, 'document.tif');
-  await makeDocument(doc);
+  // A 3-page fine-resolution TIFF, T.4 2-D coded.
+  await writeTiffDocument(
+    dir,
+    doc,
+    HEIGHTS.map((_, i) => pagePbm(i)),
+    'g3:2d',
+  );
 });
 
 after(async () => {
@@ -324,8 +284,8 @@ test('in real time (set SPANDSP_SIP_PEER_REALTIME=1; about 50 s): Asterisk-like 
 test('a voice line (audio-only) declines the T.38 stream: both ends fail promptly and say why', async (t) => {
   const o = await sipFax({ answer: ['--media', 'audio-only'], call: ['--reinvite-after-ms', '300'] });
   diagnose(t, o);
-  assert.equal(o.caller.exitCode, 1, explain(o.caller));
-  assert.equal(o.callee.exitCode, 1, explain(o.callee));
+  assert.equal(o.caller.exitCode, 1, describePeerRun(o.caller));
+  assert.equal(o.callee.exitCode, 1, describePeerRun(o.callee));
   assert.equal(o.caller.json?.ok, false);
   assert.match(o.caller.json?.reason ?? '', /declined T\.38/);
   assert.equal(o.caller.json?.sip?.t38, null);
@@ -338,8 +298,8 @@ test('a voice line (audio-only) declines the T.38 stream: both ends fail promptl
 test('a callee that refuses T.38 answers the re-INVITE with 488: the caller fails with that status', async (t) => {
   const o = await sipFax({ answer: ['--media', 'refuse-t38'], call: ['--reinvite-after-ms', '300'] });
   diagnose(t, o);
-  assert.equal(o.caller.exitCode, 1, explain(o.caller));
-  assert.equal(o.callee.exitCode, 1, explain(o.callee));
+  assert.equal(o.caller.exitCode, 1, describePeerRun(o.caller));
+  assert.equal(o.callee.exitCode, 1, describePeerRun(o.callee));
   assert.match(o.caller.json?.reason ?? '', /T\.38 refused by the far end: re-INVITE answered 488/);
   assert.equal(o.caller.json?.sip?.lastStatus, 488);
   assert.equal(o.callee.json?.sip?.lastStatus, 488);
@@ -347,11 +307,11 @@ test('a callee that refuses T.38 answers the re-INVITE with 488: the caller fail
 
 test('a T.38-only INVITE to a callee that refuses T.38 fails with 488; so does audio to a T.38-only callee', async () => {
   const refused = await sipFax({ answer: ['--media', 'refuse-t38'], call: ['--media', 't38'] });
-  assert.equal(refused.caller.exitCode, 1, explain(refused.caller));
+  assert.equal(refused.caller.exitCode, 1, describePeerRun(refused.caller));
   assert.match(refused.caller.json?.reason ?? '', /INVITE failed: 488/);
-  assert.equal(refused.callee.exitCode, 1, explain(refused.callee));
+  assert.equal(refused.callee.exitCode, 1, describePeerRun(refused.callee));
   const t38Only = await sipFax({ answer: ['--media', 't38'] });
-  assert.equal(t38Only.caller.exitCode, 1, explain(t38Only.caller));
+  assert.equal(t38Only.caller.exitCode, 1, describePeerRun(t38Only.caller));
   assert.match(t38Only.caller.json?.reason ?? '', /INVITE failed: 488/);
 });
 
@@ -436,7 +396,7 @@ for (const c of rawOffers) {
   test(`an INVITE whose SDP has ${c.name} is answered 488 and the peer says why`, async () => {
     const { response, run } = await offerRaw(c.body);
     assert.match(response, /^SIP\/2\.0 488 /);
-    assert.equal(run.exitCode, 1, explain(run));
+    assert.equal(run.exitCode, 1, describePeerRun(run));
     assert.equal(run.json?.ok, false);
     assert.match(run.json?.reason ?? '', c.reason);
     assert.equal(run.json?.sip?.lastStatus, 488);

@@ -5,19 +5,19 @@
  * sources it compiles in), runs it, and parses the JSON line it prints. It is the independent SIP + T.38 far
  * end that Faxwire's own SIP user agent must interoperate with.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SpandspPeerResult } from '../spandsp-peer/spandsp-peer.ts';
 
 export { freeUdpPorts } from '../spandsp-peer/spandsp-peer.ts';
 
-import { cachedCBuild, lastJsonLine } from '../spandsp-peer/cached-c-build.ts';
+import { cachedCBuildOnce } from '../spandsp-peer/cached-c-build.ts';
+import { type PeerProcess, type PeerRun, startPeerProcess } from '../spandsp-peer/peer-process.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const peerDir = join(here, '..', 'spandsp-peer');
 /** Sources of ../spandsp-peer that build.sh compiles in. */
-const sharedSources = ['t38-session.c', 't38-session.h', 'udptl.c', 'udptl.h'];
+const sharedSources = ['t38-session.c', 't38-session.h', 'udptl.c', 'udptl.h', 'peer-cli.c', 'peer-cli.h'];
 
 /** What the SIP side did: the `sip` object of the JSON line. */
 export interface SpandspSipDetails {
@@ -53,45 +53,24 @@ export interface SpandspSipPeerResult extends SpandspPeerResult {
   sip: SpandspSipDetails | null;
 }
 
-export interface SpandspSipPeerRun {
-  exitCode: number | null;
-  json: SpandspSipPeerResult | null;
-  stdout: string;
-  stderr: string;
-}
+export type SpandspSipPeerRun = PeerRun<SpandspSipPeerResult>;
 
 /** A started peer: `ready` resolves with its SIP port once it listens, `done` when it exits; `kill` ends it. */
-export interface SpandspSipPeerProcess {
-  ready: Promise<number>;
-  done: Promise<SpandspSipPeerRun>;
-  kill(): void;
-}
+export type SpandspSipPeerProcess = PeerProcess<number, SpandspSipPeerResult>;
 
 export interface SpandspSipPeerOptions {
   /** Stop the process after this long (ms); the peer's own --timeout-s should normally fire first. */
   killAfterMs?: number;
 }
 
-let building: Promise<string> | undefined;
-
-function compile(): Promise<string> {
-  return cachedCBuild({
-    name: 'spandsp-sip-peer',
-    dir: here,
-    extraSources: sharedSources.map((name) => join(peerDir, name)),
-    pkgConfig: ['sofia-sip-ua', 'spandsp', 'libtiff-4'],
-    installHint: 'apt-get install -y gcc pkg-config libsofia-sip-ua-dev libspandsp-dev libtiff-dev',
-  });
-}
-
 /** Compiles the peer if its sources changed since the last build; returns the binary's path. */
-export function buildSpandspSipPeer(): Promise<string> {
-  building ??= compile().catch((err: unknown) => {
-    building = undefined;
-    throw err;
-  });
-  return building;
-}
+export const buildSpandspSipPeer = cachedCBuildOnce({
+  name: 'spandsp-sip-peer',
+  dir: here,
+  extraSources: sharedSources.map((name) => join(peerDir, name)),
+  pkgConfig: ['sofia-sip-ua', 'spandsp', 'libtiff-4'],
+  installHint: 'apt-get install -y gcc pkg-config libsofia-sip-ua-dev libspandsp-dev libtiff-dev',
+});
 
 /**
  * Starts the peer with `args`, e.g. `['answer', '--sip-port', '5070', '--out', 'rx.tif', '--pace', 'none']` or
@@ -101,49 +80,14 @@ export async function startSpandspSipPeer(
   args: readonly string[],
   options: SpandspSipPeerOptions = {},
 ): Promise<SpandspSipPeerProcess> {
-  const binary = await buildSpandspSipPeer();
-  const child: ChildProcess = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  let markReady: (port: number) => void = () => {};
-  let failReady: (err: Error) => void = () => {};
-  const ready = new Promise<number>((resolve, reject) => {
-    markReady = resolve;
-    failReady = reject;
+  return startPeerProcess<number, SpandspSipPeerResult>(await buildSpandspSipPeer(), args, {
+    name: 'spandsp-sip-peer',
+    readyLine: /spandsp-sip-peer: listening on sip port (\d+)/,
+    readyValue: (match) => Number(match[1]),
+    // Hanging up takes a BYE and its answer.
+    hardKillAfterMs: 5000,
+    killAfterMs: options.killAfterMs,
   });
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-    const m = /spandsp-sip-peer: listening on sip port (\d+)/.exec(stderr);
-    if (m) markReady(Number(m[1]));
-  });
-  // SIGTERM lets the peer hang up and still print its JSON; SIGKILL follows if it does not exit.
-  let hardKill: NodeJS.Timeout | undefined;
-  const stop = () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    hardKill ??= setTimeout(() => child.kill('SIGKILL'), 5000);
-  };
-  const killer = options.killAfterMs === undefined ? undefined : setTimeout(stop, options.killAfterMs);
-  const done = new Promise<SpandspSipPeerRun>((resolve, reject) => {
-    child.on('error', (err) => {
-      clearTimeout(killer);
-      clearTimeout(hardKill);
-      failReady(err);
-      reject(err);
-    });
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      clearTimeout(hardKill);
-      failReady(new Error(`spandsp-sip-peer exited (${code}) before listening:\n${stderr}`));
-      resolve({ exitCode: code, json: lastJsonLine<SpandspSipPeerResult>(stdout), stdout, stderr });
-    });
-  });
-  // A peer that fails before `ready` is reported through `done`; keep `ready` from being an unhandled rejection.
-  ready.catch(() => {});
-  return { ready, done, kill: stop };
 }
 
 /** Runs the peer to completion. */

@@ -6,7 +6,6 @@
  * end that refuses or declines T.38 makes `telefax sip call` exit 1 with `t38_not_supported`.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +16,12 @@ import { samplePage } from '../../src/codec/sample-pages.ts';
 import { type BilevelPage, samePixels } from '../../src/image/bilevel-page.ts';
 import { readTiff } from '../../src/image/tiff-reader.ts';
 import { writeTiff } from '../../src/image/tiff-writer.ts';
+import {
+  describePeerRun,
+  type PeerProcess,
+  type PeerRun,
+  startPeerProcess,
+} from '../spandsp-peer/peer-process.ts';
 import { buildSpandspSipPeer, type SpandspSipPeerRun, startSpandspSipPeer } from './spandsp-sip-peer.ts';
 
 const bin = fileURLToPath(new URL('../../bin/telefax.js', import.meta.url));
@@ -56,52 +61,19 @@ interface TelefaxSipJson {
   };
 }
 
-interface TelefaxRun {
-  exitCode: number | null;
-  json: TelefaxSipJson | null;
-  stderr: string;
-}
-
 /** Runs the CLI; `ready` resolves with its SIP port once `telefax sip answer` listens. */
-function startTelefax(args: readonly string[]): { ready: Promise<number>; done: Promise<TelefaxRun> } {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  let markReady: (port: number) => void = () => {};
-  let failReady: (err: Error) => void = () => {};
-  const ready = new Promise<number>((resolve, reject) => {
-    markReady = resolve;
-    failReady = reject;
+function startTelefax(args: readonly string[]): PeerProcess<number, TelefaxSipJson> {
+  return startPeerProcess(process.execPath, [bin, ...args], {
+    name: 'telefax',
+    readyLine: /telefax: listening on sip port (\d+)/,
+    readyValue: (match) => Number(match[1]),
+    hardKillAfterMs: 2000,
+    killAfterMs: 60_000,
   });
-  ready.catch(() => {});
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-    const m = /telefax: listening on sip port (\d+)/.exec(stderr);
-    if (m) markReady(Number(m[1]));
-  });
-  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  const done = new Promise<TelefaxRun>((resolve) => {
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      failReady(new Error(`telefax exited (${code}) before listening:\n${stderr}`));
-      const last = stdout.trim().split('\n').pop() ?? '';
-      let json: TelefaxSipJson | null = null;
-      try {
-        json = last.startsWith('{') ? (JSON.parse(last) as TelefaxSipJson) : null;
-      } catch {
-        json = null;
-      }
-      resolve({ exitCode: code, json, stderr });
-    });
-  });
-  return { ready, done };
 }
 
-function explain(run: TelefaxRun | SpandspSipPeerRun): string {
-  return `exit ${run.exitCode} ${JSON.stringify(run.json)}\n${run.stderr.slice(-2500)}`;
+function explain(run: PeerRun<TelefaxSipJson> | SpandspSipPeerRun): string {
+  return describePeerRun(run, 2500);
 }
 
 async function assertSamePages(file: string): Promise<void> {
@@ -132,6 +104,38 @@ interface CliCase {
   version?: number;
 }
 
+/** Both processes completed the fax (identities exchanged) with the re-INVITE and T.38 version `c` expects. */
+function assertBothCompleted(ours: PeerRun<TelefaxSipJson>, theirs: SpandspSipPeerRun, c: CliCase): void {
+  assert.equal(ours.exitCode, 0, explain(ours));
+  assert.equal(theirs.exitCode, 0, explain(theirs));
+  assert.equal(ours.json?.pages, PAGES.length);
+  assert.equal(ours.json?.remoteIdent, 'SPANDSP');
+  assert.equal(theirs.json?.remoteIdent.trim(), 'TELEFAX');
+  assert.equal(theirs.json?.sip?.reinvitedBy, c.reinvitedBy);
+  assert.equal(ours.json?.sip.t38?.version, c.version ?? 0);
+  assert.equal(theirs.json?.sip?.t38?.version, c.version ?? 0);
+}
+
+/** spandsp-sip-peer answers (`answer --sip-port 0 …peerArgs`); `telefax sip call --json …telefaxArgs` sends `doc`. */
+async function telefaxCalls(
+  peerArgs: readonly string[],
+  telefaxArgs: readonly string[],
+): Promise<[PeerRun<TelefaxSipJson>, SpandspSipPeerRun]> {
+  const peer = await startSpandspSipPeer(['answer', '--sip-port', '0', ...peerArgs], { killAfterMs: 60_000 });
+  const sipPort = await peer.ready;
+  const telefax = startTelefax([
+    'sip',
+    'call',
+    `sip:fax@127.0.0.1:${sipPort}`,
+    doc,
+    '--json',
+    ...udptlPort(),
+    ...unpaced,
+    ...telefaxArgs,
+  ]);
+  return Promise.all([telefax.done, peer.done]);
+}
+
 const calls: CliCase[] = [
   { name: 'audio first, spandsp re-INVITEs', telefax: [], peer: [], reinvitedBy: 'local' },
   {
@@ -152,33 +156,12 @@ const calls: CliCase[] = [
 for (const c of calls) {
   test(`telefax sip call → spandsp-sip-peer answer, 3 pages: ${c.name}`, async (t) => {
     const out = join(dir, `rx-${counter++}.tif`);
-    const peer = await startSpandspSipPeer(
-      ['answer', '--sip-port', '0', '--out', out, '--ident', 'SPANDSP', ...peerCommon, ...c.peer],
-      { killAfterMs: 60_000 },
+    const [ours, theirs] = await telefaxCalls(
+      ['--out', out, '--ident', 'SPANDSP', ...peerCommon, ...c.peer],
+      ['--ident', 'TELEFAX', ...c.telefax],
     );
-    const sipPort = await peer.ready;
-    const telefax = startTelefax([
-      'sip',
-      'call',
-      `sip:fax@127.0.0.1:${sipPort}`,
-      doc,
-      '--ident',
-      'TELEFAX',
-      '--json',
-      ...udptlPort(),
-      ...unpaced,
-      ...c.telefax,
-    ]);
-    const [ours, theirs] = await Promise.all([telefax.done, peer.done]);
     t.diagnostic(`telefax ${JSON.stringify(ours.json)}; peer sip ${JSON.stringify(theirs.json?.sip)}`);
-    assert.equal(ours.exitCode, 0, explain(ours));
-    assert.equal(theirs.exitCode, 0, explain(theirs));
-    assert.equal(ours.json?.pages, PAGES.length);
-    assert.equal(ours.json?.remoteIdent, 'SPANDSP');
-    assert.equal(theirs.json?.remoteIdent.trim(), 'TELEFAX');
-    assert.equal(theirs.json?.sip?.reinvitedBy, c.reinvitedBy);
-    assert.equal(ours.json?.sip.t38?.version, c.version ?? 0);
-    assert.equal(theirs.json?.sip?.t38?.version, c.version ?? 0);
+    assertBothCompleted(ours, theirs, c);
     assert.match(ours.json?.sip.remoteUdptl ?? '', /^127\.0\.0\.1:\d+$/);
     await assertSamePages(out);
   });
@@ -226,14 +209,7 @@ for (const c of answers) {
     );
     const [ours, theirs] = await Promise.all([telefax.done, peer.done]);
     t.diagnostic(`telefax ${JSON.stringify(ours.json)}; peer sip ${JSON.stringify(theirs.json?.sip)}`);
-    assert.equal(ours.exitCode, 0, explain(ours));
-    assert.equal(theirs.exitCode, 0, explain(theirs));
-    assert.equal(ours.json?.pages, PAGES.length);
-    assert.equal(ours.json?.remoteIdent, 'SPANDSP');
-    assert.equal(theirs.json?.remoteIdent.trim(), 'TELEFAX');
-    assert.equal(theirs.json?.sip?.reinvitedBy, c.reinvitedBy);
-    assert.equal(ours.json?.sip.t38?.version, c.version ?? 0);
-    assert.equal(theirs.json?.sip?.t38?.version, c.version ?? 0);
+    assertBothCompleted(ours, theirs, c);
     // The sender (spandsp) hangs up after DCN.
     assert.equal(theirs.json?.sip?.byeBy, 'local');
     await assertSamePages(join(outDir, 'fax.tif'));
@@ -242,23 +218,10 @@ for (const c of answers) {
 
 for (const media of ['refuse-t38'] as const) {
   test(`telefax sip call to a spandsp-sip-peer with --media ${media} exits 1 with t38_not_supported`, async () => {
-    const peer = await startSpandspSipPeer(
-      ['answer', '--sip-port', '0', '--out', join(dir, 'never.tif'), '--media', media, ...peerCommon],
-      { killAfterMs: 60_000 },
+    const [ours, theirs] = await telefaxCalls(
+      ['--out', join(dir, 'never.tif'), '--media', media, ...peerCommon],
+      ['--reinvite-wait-ms', '200'],
     );
-    const sipPort = await peer.ready;
-    const telefax = startTelefax([
-      'sip',
-      'call',
-      `sip:fax@127.0.0.1:${sipPort}`,
-      doc,
-      '--json',
-      '--reinvite-wait-ms',
-      '200',
-      ...udptlPort(),
-      ...unpaced,
-    ]);
-    const [ours, theirs] = await Promise.all([telefax.done, peer.done]);
     assert.equal(ours.exitCode, 1, explain(ours));
     assert.equal(ours.json?.ok, false);
     assert.equal(ours.json?.reason, 't38_not_supported');
