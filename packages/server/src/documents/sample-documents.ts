@@ -12,6 +12,12 @@ import { join } from 'node:path';
 /** A page exactly 1728 px wide at 204 dpi and Letter-high, so Ghostscript and our pipeline share one grid. */
 export const FAX_GRID_PAGE_PT = { width: (1728 / 204) * 72, height: 792 } as const;
 
+/** A page size in PostScript points. */
+export interface PageSizePt {
+  readonly width: number;
+  readonly height: number;
+}
+
 const WORDS =
   'are were here there where every the quick brown fox jumps over lazy dog facsimile transmission ' +
   'received pages line resolution standard fine superfine encoded decoded';
@@ -21,7 +27,7 @@ function psString(s: string): string {
 }
 
 /** PostScript for `pages` pages of body text in Times, Helvetica and Courier at 8–12 pt. */
-export function textPagesPostScript(pages: number, pageSize = FAX_GRID_PAGE_PT): string {
+export function textPagesPostScript(pages: number, pageSize: PageSizePt = FAX_GRID_PAGE_PT): string {
   const words = WORDS.split(' ');
   const out = [`%!PS\n<< /PageSize [${pageSize.width.toFixed(3)} ${pageSize.height}] >> setpagedevice`];
   const fonts = ['Times-Roman', 'Helvetica', 'Courier'];
@@ -48,7 +54,7 @@ export function textPagesPostScript(pages: number, pageSize = FAX_GRID_PAGE_PT):
  * radial pattern sampled by the `image` operator) with a caption; page 3 landscape with a black mark at its
  * top-left corner.
  */
-export function mixedPostScript(pageSize = FAX_GRID_PAGE_PT): string {
+export function mixedPostScript(pageSize: PageSizePt = FAX_GRID_PAGE_PT): string {
   const { width, height } = pageSize;
   return `%!PS
 << /PageSize [${width.toFixed(3)} ${height}] >> setpagedevice
