@@ -16,7 +16,10 @@ export type FaxFailureReason =
   | 'negotiation_failed'
   /** TCF failed at every rate both sides have. */
   | 'training_failed'
-  /** The receiver rejected a page (RTN/PIN) more often than we retry it. */
+  /**
+   * A page was rejected (RTN/PIN) too often: sending, the receiver rejected it 3 times; receiving, the sender
+   * sent it again, bad, after we had rejected it 3 times.
+   */
   | 'page_rejected'
   /** The far end sent DCN before the transfer was complete. */
   | 'remote_disconnected'

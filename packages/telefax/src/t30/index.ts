@@ -23,6 +23,7 @@ export type { OutgoingPage } from './page-feed.ts';
 export {
   AUDIO_RATE_FALLBACK,
   PACKET_RATE_FALLBACK,
+  type RateFallbackCounts,
   type RateFallbackPolicy,
 } from './rate-fallback.ts';
 export type { PageProgress, ReceivedPageInfo, T30TraceEntry } from './t30-context.ts';

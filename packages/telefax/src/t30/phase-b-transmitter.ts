@@ -164,7 +164,6 @@ export async function stateDPostTcf(ctx: T30Context): Promise<T30State> {
     switch (cmd.command) {
       case Fcf.CFR: {
         ctx.tx.tries = 0;
-        ctx.tx.retrain = false;
         clearVerdicts(ctx, 'CFR');
         ctx.events.phaseB(ctx.line()!);
         return dcs.ecm ? 'I_ECM' : 'I';

@@ -10,6 +10,7 @@ import { kFactorFor } from './page-codec.ts';
 import { pageForResolution } from './page-mode.ts';
 import { PageProgressTracker } from './page-progress-tracker.ts';
 import { acceptDcs } from './phase-b-receiver.ts';
+import { lastResponseRejected, rejectPage } from './phase-d-receiver.ts';
 import { MODULATION_GAP_MS, type T30Context, type T30State } from './t30-context.ts';
 
 /** Largest non-ECM page we buffer: 16 MiB is ~2.5 hours at 14400 bit/s, far beyond any real page. */
@@ -206,14 +207,16 @@ async function commandInsteadOfPage(ctx: T30Context): Promise<T30State | null> {
     case Fcf.PRI_EOP:
     case Fcf.PRI_EOM:
       if (ctx.rx.lastResponse) {
-        // Our MCF was lost: the page is already stored; answer again without taking it twice.
+        // Our response was lost: answer again. After MCF/RTP the page is already stored and is not taken twice;
+        // after RTN it is still to come, whatever the command (EOM after RTN went back to phase B already).
         await ctx.sendFrames([ctx.rx.lastResponse]);
+        if (lastResponseRejected(ctx)) return null;
         if (cmd.command === Fcf.EOP || cmd.command === Fcf.PRI_EOP) return 'F_POST_EOP';
         if (cmd.command === Fcf.EOM || cmd.command === Fcf.PRI_EOM) return restartPhaseB(ctx);
         return null;
       }
       // A post-page command with no page before it: the page was lost.
-      await ctx.send(Fcf.RTN);
+      await rejectPage(ctx, Fcf.RTN);
       return null;
     case Fcf.CRP:
       if (ctx.rx.lastResponse) await ctx.sendFrames([ctx.rx.lastResponse]);

@@ -14,6 +14,7 @@ import type { DecodedPage } from './page-codec.ts';
 import { acceptDcs } from './phase-b-receiver.ts';
 import { restartPhaseB } from './phase-c-non-ecm.ts';
 import type { T30Context, T30State } from './t30-context.ts';
+import { MAX_PAGE_REJECTIONS } from './timers.ts';
 
 /** Copy quality thresholds on bad rows (TSB-85, as spandsp applies them): < 5 % MCF, ≤ 15 % RTP, else RTN. */
 export const GOOD_PAGE_MAX_BAD_RATIO = 0.05;
@@ -78,7 +79,34 @@ async function deliverPage(
   }
   ctx.pages++;
   ctx.pageDoneMs.push(ctx.elapsedMs());
+  ctx.rx.rejections = 0;
   ctx.events.pageReceived(page, info);
+}
+
+/**
+ * Rejects the page (RTN, or PIN in ECM) so that the sender retrains and sends it again. A page rejected
+ * MAX_PAGE_REJECTIONS times and bad once more ends the call instead (page_rejected, and the session's DCN as the
+ * answer): our sender gives a page up at its third rejection, and without a limit of ours a sender that keeps
+ * sending it would be stopped only by the timers and maxCallMs. A good copy is taken whenever it comes.
+ */
+export async function rejectPage(ctx: T30Context, fcf: number): Promise<void> {
+  if (ctx.rx.rejections >= MAX_PAGE_REJECTIONS) {
+    ctx.fail(
+      'page_rejected',
+      `page ${ctx.pages + 1} rejected ${ctx.rx.rejections} times (${fcfName(fcf)}) and bad again: the sender ` +
+        'does not give it up',
+    );
+  }
+  ctx.rx.rejections++;
+  await respond(ctx, fcf);
+}
+
+/** Our last response to a post-page command rejected the page (RTN/PIN): a repeated command does not confirm it. */
+export function lastResponseRejected(ctx: T30Context): boolean {
+  const fcf = ctx.rx.lastResponse?.[2];
+  if (fcf === undefined) return false;
+  const command = fcf & 0xfe;
+  return command === Fcf.RTN || command === Fcf.PIN;
 }
 
 /** The state after answering a post-page command. */
@@ -121,7 +149,7 @@ export async function stateFPostDocNonEcm(ctx: T30Context): Promise<T30State> {
       );
       if (quality === 'bad') {
         // RTN: the page is not kept; the sender retrains and sends it again (T.30 §5.3.6.1.7).
-        await respond(ctx, Fcf.RTN);
+        await rejectPage(ctx, Fcf.RTN);
         // After EOM phase B starts again whatever the response (T.30 Figure 5-2).
         return isEom(cmd.command) ? restartPhaseB(ctx) : 'F_DOC_NON_ECM';
       }
@@ -276,7 +304,7 @@ async function completeEcmPage(ctx: T30Context): Promise<boolean> {
   if (quality === 'bad') {
     // ECM delivered the data intact, so a page that does not decode is the sender's coding fault: PIN would ask
     // for an operator; we reject it like a bad page instead. The page may come again with the same numbers.
-    await respond(ctx, Fcf.PIN);
+    await rejectPage(ctx, Fcf.PIN);
     ctx.rx.ecmLastBlock = null;
     ctx.rx.ecmBlockInProgress = null;
     return false;

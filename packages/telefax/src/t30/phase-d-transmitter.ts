@@ -10,12 +10,9 @@ import { Fcf, fcfName } from './fcf.ts';
 import type { HdlcFrame } from './hdlc-frame.ts';
 import { sendResolution } from './page-mode.ts';
 import { ecmBlockCount, ecmBlockFrames } from './phase-c-ecm.ts';
-import { clearVerdicts, countVerdict } from './rate-fallback.ts';
+import { clearVerdicts, countCtc, countVerdict } from './rate-fallback.ts';
 import type { T30Context, T30State } from './t30-context.ts';
-import { MAX_COMMAND_TRIES, PPR_LIMIT } from './timers.ts';
-
-/** RTN/PIN for one page before the call is given up. */
-const MAX_PAGE_REJECTIONS = 3;
+import { MAX_COMMAND_TRIES, MAX_PAGE_REJECTIONS, PPR_LIMIT } from './timers.ts';
 
 /** MPS when another page of the same mode follows, EOM when the next page needs a new DCS, EOP at the end. */
 export async function postPageCommand(ctx: T30Context): Promise<number> {
@@ -211,14 +208,16 @@ export async function stateIV(ctx: T30Context): Promise<T30State> {
 }
 
 /**
- * Four PPRs for one block: continue to correct at a lower rate (CTC/CTR) or give the block up (EOR/ERR),
- * T.30 Annex A §A.4.2.2 and Figure A.8.
+ * Four PPRs for one block: continue to correct (CTC/CTR) or give the block up (EOR/ERR), T.30 Annex A §A.4.2.2
+ * and Figure A.8. The rate CTC names, the same or one step down, is the rate fallback policy's call
+ * (rate-fallback.ts: on an audio line always down, as spandsp does and TSB-85 expects; over T.38 the first CTC
+ * for a block keeps the rate); a lower rate due with none left gives the block up.
  */
 async function continueOrEnd(ctx: T30Context, ppsFif: Uint8Array): Promise<T30State> {
   const dcs = ctx.dcs!;
-  const lower = nextLowerModem(dcs.modem, ctx.local, ctx.remoteCaps!, ctx.options.maxBitRate ?? 14400);
-  if (lower) {
-    const next = withModem(dcs, lower);
+  const modem = countCtc(ctx);
+  if (modem) {
+    const next = modem === dcs.modem ? dcs : withModem(dcs, modem);
     for (let attempt = 1; attempt <= MAX_COMMAND_TRIES; attempt++) {
       await ctx.discardStale();
       await ctx.send(Fcf.CTC, encodeCtc(next.modem));

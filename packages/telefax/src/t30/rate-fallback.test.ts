@@ -8,7 +8,7 @@ import { createMemoryPortPair, type MemoryLinkFaults } from './memory-port-pair.
 import {
   AUDIO_RATE_FALLBACK,
   PACKET_RATE_FALLBACK,
-  type RateFallbackPolicy,
+  type RateFallbackCounts,
   resolveRateFallback,
 } from './rate-fallback.ts';
 import type { ReceivedPageInfo } from './t30-context.ts';
@@ -32,7 +32,7 @@ interface Run {
 /** A non-ECM MR call from a V.17 sender to a V.17 receiver over the memory pair, faults on the sender's side. */
 async function call(
   pages: BilevelPage[],
-  rateFallback: LineMedium | RateFallbackPolicy,
+  rateFallback: LineMedium | RateFallbackCounts,
   faults: MemoryLinkFaults,
 ): Promise<Run> {
   const { a, b } = createMemoryPortPair({ a: faults });
@@ -106,14 +106,34 @@ describe('rate fallback after RTP, RTN and FTT', () => {
     try {
       assert.equal(t38.medium, 'packet');
       assert.deepEqual(resolveRateFallback(undefined, t38), PACKET_RATE_FALLBACK);
+      // Counts without ctc take the medium's.
+      assert.deepEqual(resolveRateFallback({ rtp: 3, rtn: 1, ftt: 1 }, t38), {
+        rtp: 3,
+        rtn: 1,
+        ftt: 1,
+        ctc: 2,
+      });
     } finally {
       await t38.close();
     }
     assert.deepEqual(resolveRateFallback('audio', t38), AUDIO_RATE_FALLBACK);
-    assert.deepEqual(resolveRateFallback({ rtp: 3, rtn: 1, ftt: 1 }, a), { rtp: 3, rtn: 1, ftt: 1 });
+    assert.deepEqual(resolveRateFallback({ rtp: 3, rtn: 1, ftt: 1 }, a), { rtp: 3, rtn: 1, ftt: 1, ctc: 1 });
+    assert.deepEqual(resolveRateFallback({ rtp: 0, rtn: 2, ftt: 2, ctc: 3 }, a), {
+      rtp: 0,
+      rtn: 2,
+      ftt: 2,
+      ctc: 3,
+    });
+    assert.equal(AUDIO_RATE_FALLBACK.ctc, 1);
+    assert.equal(PACKET_RATE_FALLBACK.ctc, 2);
     const port = a as T30Port;
     assert.throws(() => resolveRateFallback({ rtp: 0, rtn: 0, ftt: 0 }, port), /ftt must be ≥ 1/);
     assert.throws(() => resolveRateFallback({ rtp: -1, rtn: 1, ftt: 1 }, port), /rtp must be a whole number/);
+    assert.throws(() => resolveRateFallback({ rtp: 1, rtn: 1, ftt: 1, ctc: 0 }, port), /ctc must be ≥ 1/);
+    assert.throws(
+      () => resolveRateFallback({ rtp: 1, rtn: 1, ftt: 1, ctc: 1.5 }, port),
+      /ctc must be a whole/,
+    );
     assert.throws(() => resolveRateFallback('radio' as LineMedium, port), /'audio', 'packet'/);
   });
 

@@ -14,7 +14,13 @@ import { decodeIdent } from './ident.ts';
 import type { DecodedPage, PageCodec } from './page-codec.ts';
 import type { OutgoingPage, PageFeed } from './page-feed.ts';
 import type { PageProgressTracker } from './page-progress-tracker.ts';
-import { type RateFallbackPolicy, resolveRateFallback, type VerdictCounts } from './rate-fallback.ts';
+import {
+  type CtcCount,
+  type RateFallbackCounts,
+  type RateFallbackPolicy,
+  resolveRateFallback,
+  type VerdictCounts,
+} from './rate-fallback.ts';
 import type { LineMedium, PortEvent, T30Port } from './t30-port.ts';
 import type { T30Timers } from './timers.ts';
 
@@ -88,11 +94,12 @@ export interface T30SessionOptions {
   /** Highest signalling rate (default 14400). */
   readonly maxBitRate?: number;
   /**
-   * Sending: when RTP, RTN (PIP/PIN) and FTT make the next training step one rate down (rate-fallback.ts).
-   * 'audio': at once, every time (spandsp's rule). 'packet': never after RTP, on the second RTN or FTT at one
-   * rate. Or counts per verdict. Default: by the port's medium ('packet' for T.38, 'audio' otherwise).
+   * Sending: when RTP, RTN (PIP/PIN) and FTT make the next training step one rate down, and whether a CTC (ECM)
+   * names a lower rate (rate-fallback.ts). 'audio': at once, every time (spandsp's rule). 'packet': never after
+   * RTP, on the second RTN or FTT at one rate, from the second CTC for a block on. Or counts per verdict.
+   * Default: by the port's medium ('packet' for T.38, 'audio' otherwise).
    */
-  readonly rateFallback?: LineMedium | RateFallbackPolicy;
+  readonly rateFallback?: LineMedium | RateFallbackCounts;
   readonly capabilities?: Partial<FaxCapabilities>;
   readonly timers?: Partial<T30Timers>;
   readonly signal?: AbortSignal;
@@ -151,8 +158,8 @@ export interface TransmitState {
   rejections: number;
   /** RTP/RTN/FTT at the current rate, for the rate fallback policy. */
   verdicts: VerdictCounts;
-  /** Retrain (DCS + TCF) before the next page: after RTP/RTN (T.30 §5.3.6.1.7 notes). */
-  retrain: boolean;
+  /** CTCs sent for the block being corrected, for the rate fallback policy. */
+  ctc: CtcCount;
   /** Negotiate a new DCS for the next page (different resolution or width, after EOM). */
   renegotiate: boolean;
   sentCng: boolean;
@@ -169,6 +176,8 @@ export interface ReceiveState {
   t1At: number;
   /** The last post-message response sent, repeated when the command is repeated (our response was lost). */
   lastResponse: Uint8Array | null;
+  /** RTN/PIN sent for the page being received (it has not been accepted yet). */
+  rejections: number;
   /** Non-ECM: decoded page waiting for the post-page command. */
   decoded: DecodedPage | null;
   /** Non-ECM: data of that page lost on the way (octets) and the rows it is estimated to have held. */
@@ -241,7 +250,7 @@ export class T30Context {
     tries: 0,
     rejections: 0,
     verdicts: { modem: null, rtp: 0, rtn: 0, ftt: 0 },
-    retrain: false,
+    ctc: { block: null, count: 0 },
     renegotiate: false,
     sentCng: false,
   };
@@ -251,6 +260,7 @@ export class T30Context {
     waitBeforeSend: false,
     t1At: 0,
     lastResponse: null,
+    rejections: 0,
     decoded: null,
     decodedLoss: { octets: 0, rows: 0 },
     ecmFrames: new Map(),

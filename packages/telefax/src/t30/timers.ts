@@ -30,6 +30,13 @@ export const MAX_COMMAND_TRIES = 3;
 /** PPRs for one block before CTC or EOR (T.30 Annex A §A.4.2.2 and Figure A.8). */
 export const PPR_LIMIT = 4;
 
+/**
+ * RTN/PIN for one page: the sender gives the call up at this many (the page went this many times); the receiver
+ * answers DCN to the next bad copy of a page it rejected this many times. T.30 sets no number (§5.3.6.1.7 leaves
+ * the retries to the transmitter).
+ */
+export const MAX_PAGE_REJECTIONS = 3;
+
 export function resolveTimers(overrides: Partial<T30Timers> = {}): T30Timers {
   const t = { ...DEFAULT_TIMERS, ...overrides };
   for (const [name, value] of Object.entries(t)) {

@@ -63,6 +63,36 @@ function damagedPage(kit: ScriptKit, dcs: DcsParameters, min: number, max: numbe
   throw new ConformanceError(`could not build a page with ${min * 100}–${max * 100} % bad rows`);
 }
 
+/** After RTN/PIN: DCS and TCF again, CFR expected. */
+async function retrain(peer: ScriptedPeer, kit: ScriptKit, dcs: DcsParameters): Promise<void> {
+  await peer.frames([kit.dcsFrame(dcs)]);
+  await peer.image(dcs.modem, kit.tcf(dcs));
+  await peer.expect(Fcf.CFR, kit.wait);
+}
+
+/**
+ * The engine sends an ECM block and we answer each of its PPSs with PPR for frame 0, four times: the block burst
+ * (then frame 0 alone) must come at `modem` each time. Then the engine sends CTC or EOR.
+ */
+async function fourPprs(peer: ScriptedPeer, kit: ScriptKit, modem: string): Promise<void> {
+  for (let ppr = 1; ppr <= 4; ppr++) {
+    const burst = await peer.expectEcmBurst(kit.wait);
+    assertThat(burst.modem === modem, `burst ${ppr} at ${burst.modem}, expected ${modem}`);
+    await peer.expect(Fcf.PPS, kit.wait);
+    await peer.send(Fcf.PPR, pprFif([0]));
+  }
+}
+
+/** CTC naming `modem` expected; CTR sent. */
+async function expectCtc(peer: ScriptedPeer, kit: ScriptKit, modem: string): Promise<void> {
+  const ctc = await peer.expect(Fcf.CTC, kit.wait);
+  assertThat(
+    decodeCtc(ctc.frame.fif) === modem,
+    `CTC asks for ${decodeCtc(ctc.frame.fif)}, expected ${modem}`,
+  );
+  await peer.send(Fcf.CTR);
+}
+
 function expectReceived(kit: ScriptKit, count: number): void {
   assertThat(
     kit.received.length === count,
@@ -215,6 +245,52 @@ export const SCRIPTED_CASES: readonly ConformanceCase[] = [
     expect: { ok: false, reason: 'ecm_failed', pages: 0 },
   },
   {
+    name: 'ECM-PPR-x4-CTC-packet-line',
+    description:
+      "ECM sender, rateFallback 'packet': the first CTC for a block keeps the rate, the second steps down; a new block counts again",
+    engine: { ...sendEcm, rateFallback: 'packet' },
+    async script(peer, kit) {
+      await kit.answerEngineSending(peer);
+      // Page 1: one CTC, at the same rate; the block is then corrected.
+      await fourPprs(peer, kit, 'v17-14400');
+      await expectCtc(peer, kit, 'v17-14400');
+      const resent = await peer.expectEcmBurst(kit.wait);
+      assertThat(resent.modem === 'v17-14400', `resent at ${resent.modem}`);
+      await peer.expect(Fcf.PPS, kit.wait);
+      await peer.send(Fcf.MCF);
+      // Page 2 (a new block): the first CTC keeps the rate again, the second for the block steps down.
+      await fourPprs(peer, kit, 'v17-14400');
+      await expectCtc(peer, kit, 'v17-14400');
+      await fourPprs(peer, kit, 'v17-14400');
+      await expectCtc(peer, kit, 'v17-12000');
+      const lower = await peer.expectEcmBurst(kit.wait);
+      assertThat(lower.modem === 'v17-12000', `resent at ${lower.modem}`);
+      await peer.expect(Fcf.PPS, kit.wait);
+      await peer.send(Fcf.MCF);
+      await peer.expect(Fcf.DCN, kit.wait);
+    },
+    expect: { ok: true, pages: 2 },
+  },
+  {
+    name: 'ECM-PPR-CTC-EOR-packet-line',
+    description:
+      "ECM sender, rateFallback 'packet', V.27ter only: CTC 4800, CTC 2400, then EOR at the lowest rate (ecm_failed)",
+    engine: { ...sendEcm, rateFallback: 'packet' },
+    async script(peer, kit) {
+      await kit.answerEngineSending(peer, kit.dis({ modems: ['v27ter'] }));
+      await fourPprs(peer, kit, 'v27ter-4800');
+      await expectCtc(peer, kit, 'v27ter-4800');
+      await fourPprs(peer, kit, 'v27ter-4800');
+      await expectCtc(peer, kit, 'v27ter-2400');
+      // The third CTC for the block would step down again: none is left, so the block is given up.
+      await fourPprs(peer, kit, 'v27ter-2400');
+      await peer.expect(Fcf.EOR, kit.wait);
+      await peer.send(Fcf.ERR);
+      await peer.expect(Fcf.DCN, kit.wait);
+    },
+    expect: { ok: false, reason: 'ecm_failed', pages: 0 },
+  },
+  {
     name: 'ECM-RNR-RR',
     description: 'ECM sender: RNR to PPS → RR polls until the receiver answers MCF',
     engine: sendEcm,
@@ -288,6 +364,100 @@ export const SCRIPTED_CASES: readonly ConformanceCase[] = [
       await peer.frames([kit.dcsFrame(dcs)]);
       await peer.image(dcs.modem, kit.tcf(dcs));
       await peer.expect(Fcf.CFR, kit.wait);
+      assertThat((await sendPage(peer, kit, dcs, 0, Fcf.EOP)) === Fcf.MCF, 'MCF for the good page');
+      await peer.send(Fcf.DCN);
+      expectReceived(kit, 1);
+    },
+    expect: { ok: true, pages: 1 },
+  },
+  {
+    name: 'RTN-limit-receiver',
+    description:
+      'receiver: a sender that keeps sending a bad page gets RTN 3 times, then DCN instead of a 4th (page_rejected)',
+    engine: receiveNonEcm,
+    async script(peer, kit) {
+      const dcs = kit.dcs();
+      await kit.callEngineReceiving(peer, dcs);
+      const bad = damagedPage(kit, dcs, 0.2, 0.5);
+      for (let copy = 1; copy <= 4; copy++) {
+        await peer.image(dcs.modem, bad);
+        await peer.send(Fcf.MPS);
+        const answer = (await peer.anyFrame(kit.wait)).frame.command;
+        if (copy < 4) {
+          assertThat(answer === Fcf.RTN, `copy ${copy}: expected RTN, got 0x${answer.toString(16)}`);
+          await retrain(peer, kit, dcs);
+        } else {
+          assertThat(answer === Fcf.DCN, `copy 4: expected DCN, got 0x${answer.toString(16)}`);
+        }
+      }
+      assertThat(kit.received.length === 0, 'a rejected page must not be stored');
+    },
+    expect: { ok: false, reason: 'page_rejected', pages: 0 },
+  },
+  {
+    name: 'RTN-limit-per-page',
+    description:
+      'receiver: RTNs count per page (2 for page 1, 3 for page 2), and a good copy is taken after 3 RTNs',
+    engine: receiveNonEcm,
+    async script(peer, kit) {
+      const dcs = kit.dcs();
+      await kit.callEngineReceiving(peer, dcs);
+      const bad = damagedPage(kit, dcs, 0.2, 0.5);
+      for (const [n, badCopies] of [
+        [0, 2],
+        [1, 3],
+      ] as const) {
+        for (let copy = 1; copy <= badCopies; copy++) {
+          await peer.image(dcs.modem, bad);
+          await peer.send(Fcf.MPS);
+          await peer.expect(Fcf.RTN, kit.wait);
+          await retrain(peer, kit, dcs);
+        }
+        const answer = await sendPage(peer, kit, dcs, n, n === 1 ? Fcf.EOP : Fcf.MPS);
+        assertThat(answer === Fcf.MCF, `page ${n + 1}: expected MCF, got 0x${answer.toString(16)}`);
+      }
+      await peer.send(Fcf.DCN);
+      expectReceived(kit, 2);
+    },
+    expect: { ok: true, pages: 2 },
+  },
+  {
+    name: 'PIN-limit-receiver-ECM',
+    description: 'ECM receiver: a page that never decodes gets PIN 3 times, then DCN (page_rejected)',
+    engine: receiveEcm,
+    async script(peer, kit) {
+      const dcs = kit.dcs({ ecm: true, compression: 'mr' });
+      await kit.callEngineReceiving(peer, dcs);
+      const frames = kit.ecmFrames(damagedPage(kit, dcs, 0.2, 0.5));
+      for (let copy = 1; copy <= 4; copy++) {
+        await peer.ecmBurst(dcs.modem, frames);
+        await peer.send(Fcf.PPS, kit.pps(Fcf.EOP, 0, 0, frames.size));
+        const answer = (await peer.anyFrame(kit.wait)).frame.command;
+        if (copy < 4) {
+          assertThat(answer === Fcf.PIN, `copy ${copy}: expected PIN, got 0x${answer.toString(16)}`);
+          await retrain(peer, kit, dcs);
+        } else {
+          assertThat(answer === Fcf.DCN, `copy 4: expected DCN, got 0x${answer.toString(16)}`);
+        }
+      }
+      assertThat(kit.received.length === 0, 'a rejected page must not be stored');
+    },
+    expect: { ok: false, reason: 'page_rejected', pages: 0 },
+  },
+  {
+    name: 'EOP-repeated-after-lost-RTN',
+    description:
+      'receiver: EOP repeated after our RTN was lost gets RTN again and the page is still awaited (not the end)',
+    engine: receiveNonEcm,
+    async script(peer, kit) {
+      const dcs = kit.dcs();
+      await kit.callEngineReceiving(peer, dcs);
+      await peer.image(dcs.modem, damagedPage(kit, dcs, 0.2, 0.5));
+      await peer.send(Fcf.EOP);
+      await peer.expect(Fcf.RTN, kit.wait);
+      await peer.send(Fcf.EOP);
+      await peer.expect(Fcf.RTN, kit.wait);
+      await retrain(peer, kit, dcs);
       assertThat((await sendPage(peer, kit, dcs, 0, Fcf.EOP)) === Fcf.MCF, 'MCF for the good page');
       await peer.send(Fcf.DCN);
       expectReceived(kit, 1);
