@@ -7,10 +7,17 @@
  * fax serialise on the cursor row (PostgreSQL `FOR UPDATE`, SQLite's single writer), and the
  * delivery's `dedupe_key` makes a repeat harmless anyway.
  */
+import { sql } from 'kysely';
 import type { Database, Db, Engine } from '../store/database.ts';
+import type { ClaimedDelivery } from './claim-webhook-deliveries.ts';
 import { wantsEventType } from './webhook-event-types.ts';
 import { eventIdFloor, newWebhookId } from './webhook-ids.ts';
-import { faxEventEnvelope, type PageFacts } from './webhook-payload.ts';
+import {
+  faxEventEnvelope,
+  type PageFacts,
+  type PayloadFax,
+  type WebhookEnvelope,
+} from './webhook-payload.ts';
 import type { WebhookDeliveriesTable, WebhookEndpointsTable } from './webhook-tables.ts';
 
 const INSERT_CHUNK = 200;
@@ -18,6 +25,20 @@ const INSERT_CHUNK = 200;
 export interface FanOutResult {
   readonly events: number;
   readonly deliveries: number;
+  /** With `lease`: the new deliveries leased as they were written. */
+  readonly claimed?: ClaimedDelivery[];
+}
+
+/**
+ * Lease new deliveries as they are written, as a claim would: each that is due at once, to an
+ * enabled endpoint, with no earlier event of its fax still pending for that endpoint. Saves the claim's
+ * statement when the deliveries are to be sent right away.
+ */
+export interface FanOutLease {
+  readonly workerId: string;
+  readonly leaseMs: number;
+  /** At most this many. */
+  readonly limit: number;
 }
 
 /** Whether an endpoint takes events of a fax between `from` and `to` (either may be one of our numbers). */
@@ -56,15 +77,20 @@ export function newDeliveryRow(
   };
 }
 
-export async function insertDeliveries(trx: Db, rows: readonly WebhookDeliveriesTable[]): Promise<number> {
-  let inserted = 0;
+/** Inserts the rows, skipping repeats (same `dedupe_key`). @returns the ids of those inserted. */
+export async function insertDeliveries(
+  trx: Db,
+  rows: readonly WebhookDeliveriesTable[],
+): Promise<Set<string>> {
+  const inserted = new Set<string>();
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     const result = await trx
       .insertInto('webhook_deliveries')
       .values(rows.slice(i, i + INSERT_CHUNK))
       .onConflict((oc) => oc.column('dedupe_key').doNothing())
-      .executeTakeFirst();
-    inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
+      .returning('id')
+      .execute();
+    for (const r of result) inserted.add(r.id);
   }
   return inserted;
 }
@@ -88,67 +114,126 @@ export async function fanOutFaxEventsIn(
   engine: Engine,
   faxIds: readonly string[],
   now: number,
+  lease?: FanOutLease,
 ): Promise<FanOutResult> {
   const ids = [...new Set(faxIds)].sort();
   if (ids.length === 0) return { events: 0, deliveries: 0 };
-  await trx
-    .insertInto('webhook_fax_cursors')
-    .values(ids.map((fax_id) => ({ fax_id, sequence: 0, updated_at: now })))
-    .onConflict((oc) => oc.column('fax_id').doNothing())
-    .execute();
-  let cursorQuery = trx
-    .selectFrom('webhook_fax_cursors')
-    .select(['fax_id', 'sequence'])
-    .where('fax_id', 'in', ids)
-    .orderBy('fax_id');
-  if (engine === 'postgres') cursorQuery = cursorQuery.forUpdate();
-  const cursors = new Map((await cursorQuery.execute()).map((c) => [c.fax_id, c.sequence]));
+  // Round trips are most of a fan-out's time on PostgreSQL, so each step below is one statement.
+  const lockCursors = () => {
+    let query = trx
+      .selectFrom('webhook_fax_cursors')
+      .select(['fax_id', 'sequence'])
+      .where('fax_id', 'in', ids)
+      .orderBy('fax_id');
+    if (engine === 'postgres') query = query.forUpdate();
+    return query.execute();
+  };
+  let cursorRows = await lockCursors();
+  if (cursorRows.length < ids.length) {
+    const known = new Set(cursorRows.map((c) => c.fax_id));
+    await trx
+      .insertInto('webhook_fax_cursors')
+      .values(ids.filter((id) => !known.has(id)).map((fax_id) => ({ fax_id, sequence: 0, updated_at: now })))
+      .onConflict((oc) => oc.column('fax_id').doNothing())
+      .execute();
+    cursorRows = await lockCursors();
+  }
+  const cursors = new Map(cursorRows.map((c) => [c.fax_id, c.sequence]));
 
+  // Each event with its fax (null when the fax row is gone: the event is skipped, the cursor moves on).
   const events = await trx
     .selectFrom('fax_events as e')
     .innerJoin('webhook_fax_cursors as c', 'c.fax_id', 'e.fax_id')
-    .select(['e.id', 'e.fax_id', 'e.sequence', 'e.type', 'e.data_json', 'e.created_at'])
+    .leftJoin('faxes as f', 'f.id', 'e.fax_id')
+    .select([
+      'e.id',
+      'e.fax_id',
+      'e.sequence',
+      'e.type',
+      'e.data_json',
+      'e.created_at',
+      'f.id as f_id',
+      'f.account_id as f_account_id',
+      'f.direction as f_direction',
+      'f.from_number as f_from_number',
+      'f.to_number as f_to_number',
+      'f.metadata_json as f_metadata_json',
+    ])
     .where('e.fax_id', 'in', ids)
     .whereRef('e.sequence', '>', 'c.sequence')
     .orderBy('e.fax_id')
     .orderBy('e.sequence')
     .execute();
   if (events.length === 0) return { events: 0, deliveries: 0 };
-  const eventFaxIds = [...new Set(events.map((e) => e.fax_id))];
-
-  const faxes = new Map(
-    (
-      await trx
-        .selectFrom('faxes')
-        .select(['id', 'account_id', 'direction', 'from_number', 'to_number', 'metadata_json'])
-        .where('id', 'in', eventFaxIds)
-        .execute()
-    ).map((f) => [f.id, f]),
-  );
+  const faxes = new Map<string, PayloadFax & { account_id: string }>();
+  for (const e of events) {
+    if (e.f_id === null || faxes.has(e.f_id)) continue;
+    faxes.set(e.f_id, {
+      id: e.f_id,
+      account_id: e.f_account_id!,
+      direction: e.f_direction!,
+      from_number: e.f_from_number!,
+      to_number: e.f_to_number!,
+      metadata_json: e.f_metadata_json!,
+    });
+  }
   const accountIds = [...new Set([...faxes.values()].map((f) => f.account_id))];
-  const endpoints = accountIds.length
-    ? await trx
-        .selectFrom('webhook_endpoints')
-        .selectAll()
-        .where('account_id', 'in', accountIds)
-        .where('enabled', '=', 1)
-        .execute()
-    : [];
+  const eventFaxIds = [...faxes.keys()];
+  // With a lease, each endpoint comes with the faxes it still has an ordered delivery pending for
+  // (one row per such fax): those wait for their turn, as the claim's head-of-line rule says.
+  const endpointQuery = trx
+    .selectFrom('webhook_endpoints as w')
+    .selectAll('w')
+    .where('w.account_id', 'in', accountIds)
+    .where('w.enabled', '=', 1);
+  const endpointRows =
+    accountIds.length === 0
+      ? []
+      : lease === undefined || eventFaxIds.length === 0
+        ? (await endpointQuery.execute()).map((w) => ({ ...w, blocked_fax_id: null as string | null }))
+        : await endpointQuery
+            .leftJoin('webhook_deliveries as p', (join) =>
+              join
+                .onRef('p.endpoint_id', '=', 'w.id')
+                .on('p.fax_id', 'in', eventFaxIds)
+                .on('p.state', '=', 'pending')
+                .on('p.ordered', '=', 1),
+            )
+            .select('p.fax_id as blocked_fax_id')
+            .distinct()
+            .execute();
+  const endpoints = [...new Map(endpointRows.map((w) => [w.id, w])).values()];
+  const waiting = new Set(
+    endpointRows.filter((w) => w.blocked_fax_id !== null).map((w) => `${w.id}:${w.blocked_fax_id}`),
+  );
 
   const rows: WebhookDeliveriesTable[] = [];
   if (endpoints.length > 0) {
+    const envelopes = new Map<string, WebhookEnvelope>();
+    for (const e of events) {
+      const fax = e.f_id === null ? undefined : faxes.get(e.f_id);
+      if (fax) envelopes.set(e.id, faxEventEnvelope(e, fax));
+    }
+    // Page events written today carry their page's facts; only older ones need the page rows.
+    const lacking = events.filter((e) => {
+      const data = envelopes.get(e.id)?.data;
+      return (
+        e.type === 'fax.page.received' && data !== undefined && (data.rows == null || data.badRows == null)
+      );
+    });
     const pages = new Map<string, PageFacts>();
-    if (events.some((e) => e.type === 'fax.page.received')) {
+    if (lacking.length > 0) {
       const pageRows = await trx
         .selectFrom('fax_pages')
         .select(['fax_id', 'n', 'rows', 'bad_rows'])
-        .where('fax_id', 'in', eventFaxIds)
+        .where('fax_id', 'in', [...new Set(lacking.map((e) => e.fax_id))])
         .execute();
       for (const p of pageRows) pages.set(`${p.fax_id}:${p.n}`, { rows: p.rows, badRows: p.bad_rows });
     }
     for (const event of events) {
-      const fax = faxes.get(event.fax_id);
-      if (!fax) continue;
+      const fax = event.f_id === null ? undefined : faxes.get(event.f_id);
+      const envelope = envelopes.get(event.id);
+      if (!fax || !envelope) continue;
       const wanting = endpoints.filter(
         (w) =>
           w.account_id === fax.account_id &&
@@ -157,12 +242,12 @@ export async function fanOutFaxEventsIn(
           wantsFax(w, fax.from_number, fax.to_number),
       );
       if (wanting.length === 0) continue;
-      const pageNumber = (JSON.parse(event.data_json) as { page?: unknown }).page;
+      const pageNumber = envelope.data.page;
       const page =
         event.type === 'fax.page.received' && typeof pageNumber === 'number'
           ? pages.get(`${fax.id}:${pageNumber}`)
           : undefined;
-      const body = JSON.stringify(faxEventEnvelope(event, fax, page));
+      const body = JSON.stringify(page ? faxEventEnvelope(event, fax, page) : envelope);
       for (const endpoint of wanting) {
         rows.push(
           newDeliveryRow(
@@ -176,20 +261,60 @@ export async function fanOutFaxEventsIn(
       }
     }
   }
-  const deliveries = await insertDeliveries(trx, rows);
+  const claimed: ClaimedDelivery[] = [];
+  if (lease !== undefined) {
+    const lockedUntil = now + lease.leaseMs;
+    for (const row of rows) {
+      const line = `${row.endpoint_id}:${row.fax_id}`;
+      if (waiting.has(line)) continue;
+      // Later events of the same fax wait behind this one, leased or not.
+      waiting.add(line);
+      if (claimed.length >= lease.limit) continue;
+      row.locked_by = lease.workerId;
+      row.locked_until = lockedUntil;
+      row.attempts = 1;
+      const w = endpoints.find((e) => e.id === row.endpoint_id)!;
+      claimed.push({
+        delivery: row,
+        endpoint: {
+          id: w.id,
+          account_id: w.account_id,
+          url: w.url,
+          secret: w.secret,
+          previous_secret: w.previous_secret,
+          previous_secret_until: w.previous_secret_until,
+        },
+      });
+    }
+  }
+  const inserted = await insertDeliveries(trx, rows);
 
   const last = new Map<string, number>();
   for (const e of events) last.set(e.fax_id, Math.max(last.get(e.fax_id) ?? 0, e.sequence));
-  for (const [faxId, sequence] of last) {
-    if (sequence > (cursors.get(faxId) ?? 0)) {
-      await trx
-        .updateTable('webhook_fax_cursors')
-        .set({ sequence, updated_at: now })
-        .where('fax_id', '=', faxId)
-        .execute();
-    }
+  const moved = [...last].filter(([faxId, sequence]) => sequence > (cursors.get(faxId) ?? 0));
+  if (moved.length > 0) {
+    // One statement for every fax of the batch.
+    const sequence =
+      moved.length === 1
+        ? sql<number>`${moved[0]![1]}`
+        : sql<number>`case fax_id ${sql.join(
+            moved.map(([faxId, seq]) => sql`when ${faxId} then ${seq}`),
+            sql` `,
+          )} else sequence end`;
+    await trx
+      .updateTable('webhook_fax_cursors')
+      .set({ sequence, updated_at: now })
+      .where(
+        'fax_id',
+        'in',
+        moved.map(([faxId]) => faxId),
+      )
+      .execute();
   }
-  return { events: events.length, deliveries };
+  if (lease === undefined) return { events: events.length, deliveries: inserted.size };
+  // A repeat of a delivery already written leases nothing: the first one's state stands.
+  const leased = claimed.filter((c) => inserted.has(c.delivery.id));
+  return { events: events.length, deliveries: inserted.size, claimed: leased };
 }
 
 /**

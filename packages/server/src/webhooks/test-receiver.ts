@@ -65,7 +65,8 @@ export async function startTestReceiver(): Promise<TestReceiver> {
       res.writeHead(answer.status, answer.headers).end();
     });
   });
-  server.keepAliveTimeout = 1000;
+  // As a typical receiver keeps an idle connection (Node's default), so senders may reuse it.
+  server.keepAliveTimeout = 5000;
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;

@@ -23,6 +23,7 @@ import type { Database } from '../store/database.ts';
 import { LocalBlobStore } from '../store/local-blob-store.ts';
 import { TEST_ENGINES, type TestDatabase } from '../store/test-databases.ts';
 import { claimWebhookDeliveries } from './claim-webhook-deliveries.ts';
+import { fanOutFaxEventsIn } from './fan-out-fax-events.ts';
 import { startTestReceiver, type TestReceiver } from './test-receiver.ts';
 import { WebhookDispatcher, type WebhookDispatcherOptions } from './webhook-dispatcher.ts';
 import { createWebhookEndpoint, rotateWebhookSecret, updateWebhookEndpoint } from './webhook-endpoints.ts';
@@ -415,6 +416,58 @@ for (const engine of TEST_ENGINES) {
           [1, 2],
         );
       });
+    });
+
+    it('a fan-out that leases takes only the head of each line, and nothing behind a pending delivery', async () => {
+      await createWebhookEndpoint(database, accountId, { url: receiver.url }, Date.now() - 1);
+      // Nothing is sent here: the receiver only names the endpoint.
+      await receiver.close();
+      const faxId = await inboundFax(2);
+      const lease = { workerId: 'lane', leaseMs: 60_000, limit: 10 };
+      const first = await database.writeTransaction((trx) =>
+        fanOutFaxEventsIn(trx, database.engine, [faxId], clock(), lease),
+      );
+      // Four events (started, two pages, received): only event 1 may go before the others.
+      assert.equal(first.deliveries, 4);
+      assert.deepEqual(
+        first.claimed?.map((c) => [c.delivery.sequence, c.delivery.attempts, c.endpoint.url]),
+        [[1, 1, receiver.url]],
+      );
+      const rows = await database.db
+        .selectFrom('webhook_deliveries')
+        .select(['sequence', 'locked_by', 'attempts'])
+        .where('fax_id', '=', faxId)
+        .orderBy('sequence')
+        .execute();
+      assert.deepEqual(
+        rows.map((r) => [r.sequence, r.locked_by, r.attempts]),
+        [
+          [1, 'lane', 1],
+          [2, null, 0],
+          [3, null, 0],
+          [4, null, 0],
+        ],
+      );
+      // A later event of the same fax waits while event 1 is pending, and so does a claim.
+      await recordReceivedPage({ database, blobs }, faxId, {
+        n: 3,
+        bytes: Buffer.from('p3'),
+        rows: 1,
+        badRows: 0,
+      });
+      const second = await database.writeTransaction((trx) =>
+        fanOutFaxEventsIn(trx, database.engine, [faxId], clock(), lease),
+      );
+      assert.deepEqual([second.deliveries, second.claimed], [1, []]);
+      assert.deepEqual(
+        await claimWebhookDeliveries(database, {
+          workerId: 'other',
+          limit: 10,
+          leaseMs: 1_000,
+          now: clock(),
+        }),
+        [],
+      );
     });
 
     it('delivers events committed while no dispatcher ran, once one starts (durable cursor and sweep)', async () => {

@@ -12,7 +12,7 @@
  * The loop is woken by the event bus, by `notify()` or by its poll timer. Each pass is one write
  * transaction — record the attempts that finished, fan out what is left, claim due deliveries under a
  * lease — so under load one commit serves many pages (group commit). Each claimed delivery is then
- * sent (signed, 15 s timeout, no redirects, only to allowed addresses). A pass that fails is redone
+ * sent (signed, 15 s timeout, no redirects, only to allowed addresses, over kept-alive connections). A pass that fails is redone
  * step by step, so one bad item cannot hold up the rest. Events committed by other processes, or whose
  * wake-up was lost in a crash, are found by the sweeps: a frequent one over the last few seconds of
  * events and a slower one from the durable watermark, which then moves up to `lookbackMs` before the
@@ -49,6 +49,7 @@ import {
   recordWebhookAttempt,
   recordWebhookAttemptIn,
 } from './record-webhook-attempt.ts';
+import { WebhookConnections } from './webhook-connections.ts';
 import { webhookHeaders } from './webhook-signature.ts';
 
 const DEFAULT_RETENTION_MS = 30 * 86_400_000;
@@ -117,6 +118,8 @@ export class WebhookDispatcher {
   readonly #concurrency: number;
   readonly #timeoutMs: number;
   readonly #leaseMs: number;
+  /** Kept-alive connections to the receivers, so a delivery does not wait for a handshake. */
+  readonly #connections: WebhookConnections;
   readonly #inFlight = new Map<string, Promise<void>>();
   readonly #notified = new Set<string>();
   #completions: Completion[] = [];
@@ -146,6 +149,7 @@ export class WebhookDispatcher {
     this.#concurrency = options.concurrency ?? 64;
     this.#timeoutMs = options.timeoutMs ?? 15_000;
     this.#leaseMs = options.leaseMs ?? this.#timeoutMs + 30_000;
+    this.#connections = new WebhookConnections(options.policy);
   }
 
   get inFlight(): number {
@@ -202,6 +206,7 @@ export class WebhookDispatcher {
   async stop(): Promise<void> {
     if (this.#state === 'idle') {
       this.#state = 'stopped';
+      this.#connections.close();
       return;
     }
     if (this.#state !== 'running') return;
@@ -212,6 +217,7 @@ export class WebhookDispatcher {
     await this.#loop;
     await this.#fastLane;
     await Promise.all(this.#inFlight.values());
+    this.#connections.close();
     try {
       await this.#pass();
     } catch (error) {
@@ -421,17 +427,15 @@ export class WebhookDispatcher {
           // Not waiting for the disk: the events are durable already, and a crash that loses this
           // commit loses the cursor's advance with it, so the loop fans the same events out again,
           // under the same webhook-id (the event's).
-          const claimed = await database.writeTransaction(
-            async (trx) => {
-              await fanOutFaxEventsIn(trx, database.engine, faxIds, now);
-              return claimWebhookDeliveriesIn(trx, database.engine, {
+          // The new deliveries are leased as they are written (no claim statement after them); any
+          // left waiting, and retries coming due, are the loop's, which this lane wakes when done.
+          const { claimed = [] } = await database.writeTransaction(
+            (trx) =>
+              fanOutFaxEventsIn(trx, database.engine, faxIds, now, {
                 workerId: this.workerId,
-                limit,
                 leaseMs: this.#leaseMs,
-                now,
-                exclude: new Set(this.#inFlight.keys()),
-              });
-            },
+                limit,
+              }),
             { durable: false },
           );
           for (const c of claimed) this.#start(c);
@@ -593,6 +597,7 @@ export class WebhookDispatcher {
         }),
         policy: this.#o.policy,
         timeoutMs: this.#timeoutMs,
+        connections: this.#connections,
       });
     } catch (error) {
       attempt = { outcome: 'network_error', durationMs: 0, error: String(error) };
