@@ -3,8 +3,16 @@
  * The database contract: one suite, every engine. What runs above the store relies on each of these.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { migrateToLatest } from './database.ts';
+import { migrations } from './migrations/migrations.ts';
 import { newId } from './new-id.ts';
 import { TEST_ENGINES, type TestDatabase } from './test-databases.ts';
 import { testFaxRow } from './test-fax-row.ts';
@@ -329,3 +337,35 @@ for (const engine of TEST_ENGINES) {
     });
   });
 }
+
+describe('first migration of one SQLite file by several processes at once', () => {
+  it('each process opens it and every migration runs once', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'faxwire-migrate-'));
+    try {
+      const path = join(dir, 'faxwire.db');
+      const go = join(dir, 'go');
+      const fixture = fileURLToPath(new URL('./open-database.fixture.ts', import.meta.url));
+      const runs = Array.from({ length: 6 }, () => {
+        const child = spawn(process.execPath, ['--import', 'tsx', fixture, path, go], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (err += d));
+        return once(child, 'exit').then(([code]) => ({ code, out, err }));
+      });
+      // The processes take a while to load; they all wait for this file, then migrate together.
+      await sleep(1500);
+      writeFileSync(go, '');
+      const results = await Promise.all(runs);
+      const names = Object.keys(migrations).sort();
+      for (const r of results) {
+        assert.equal(r.code, 0, r.err);
+        assert.deepEqual(JSON.parse(r.out), names);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

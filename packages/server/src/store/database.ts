@@ -47,11 +47,15 @@ export class MigrationError extends Error {
   }
 }
 
+/** An opened database, with how its engine runs the migrations safely against other processes. */
+type Opened = Database & { migrate(): Promise<void> };
+
 /** Opens the database and brings its schema to the latest migration. */
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {
-  const database = config.engine === 'sqlite' ? openSqlite(config.path) : openPostgres(config.url);
+  const opened = config.engine === 'sqlite' ? openSqlite(config.path) : openPostgres(config.url);
+  const { migrate, ...database } = opened;
   try {
-    await migrateToLatest(database.db);
+    await migrate();
   } catch (error) {
     await database.close();
     throw error;
@@ -59,7 +63,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   return database;
 }
 
-function openSqlite(path: string): Database {
+function openSqlite(path: string): Opened {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new BetterSqlite3(path);
   sqlite.pragma('journal_mode = WAL');
@@ -76,6 +80,7 @@ function openSqlite(path: string): Database {
   return {
     engine: 'sqlite',
     db,
+    migrate: () => migrateSqlite(sqlite, db),
     writeTransaction: writes.writeTransaction,
     close: async () => {
       await writes.close();
@@ -111,7 +116,7 @@ function keepStatements(sqlite: BetterSqlite3.Database): SqliteDatabase {
   };
 }
 
-function openPostgres(url: string): Database {
+function openPostgres(url: string): Opened {
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
@@ -135,11 +140,29 @@ function openPostgres(url: string): Database {
         if (options?.durable === false) await sql`set local synchronous_commit = off`.execute(trx);
         return fn(trx);
       }),
+    migrate: () => migrateToLatest(db),
     close: () => db.destroy(),
   };
 }
 
-/** Applies every pending migration in order; Kysely's lock makes concurrent starts safe. */
+/**
+ * Kysely takes no lock on SQLite (it assumes one connection), so two processes starting on one file
+ * would both see the schema empty and both create it. Here the whole run is one `BEGIN IMMEDIATE`
+ * transaction on the single connection: the second process waits for the write lock (busy timeout),
+ * then finds the migrations done; a migration that fails leaves nothing behind.
+ */
+async function migrateSqlite(sqlite: BetterSqlite3.Database, db: Db): Promise<void> {
+  sqlite.exec('BEGIN IMMEDIATE');
+  try {
+    await migrateToLatest(db);
+  } catch (error) {
+    if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
+    throw error;
+  }
+  sqlite.exec('COMMIT');
+}
+
+/** Applies every pending migration in order; on PostgreSQL, Kysely's advisory lock serialises starts. */
 export async function migrateToLatest(db: Db): Promise<void> {
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   const { error, results } = await migrator.migrateToLatest();
