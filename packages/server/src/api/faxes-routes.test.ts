@@ -127,6 +127,27 @@ for (const engine of TEST_ENGINES) {
       assert.deepEqual(keys, [docs[0]!.blob_key]);
     });
 
+    it('reads base64 wrapped in lines as its bytes, and refuses base64url and foreign characters', async () => {
+      const bytes = tinyPdf(1);
+      const wrapped = (bytes.toString('base64').match(/.{1,76}/g) ?? []).join('\r\n');
+      const res = await send({ ...valid(), documents: [{ content: wrapped }] });
+      assert.equal(res.statusCode, 202, res.body);
+      assert.deepEqual([res.json().documents[0].size, res.json().pageCount], [bytes.length, 1]);
+      const b64 = bytes.toString('base64');
+      for (const content of [
+        `${b64.slice(0, 8)}-${b64.slice(9)}`,
+        `${b64.slice(0, 8)}_${b64.slice(9)}`,
+        `${b64.slice(0, 8)}*${b64.slice(9)}`,
+      ]) {
+        const refused = await send({ ...valid(), documents: [{ content }] });
+        assert.deepEqual(
+          [refused.statusCode, errorOf(refused).code],
+          [400, 'invalid_document'],
+          content.slice(0, 12),
+        );
+      }
+    });
+
     it('schedules the send job at sendAt', async () => {
       const sendAt = new Date(Date.now() + 3_600_000).toISOString();
       const res = await send({ ...valid(), sendAt });

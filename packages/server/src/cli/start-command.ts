@@ -186,6 +186,8 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     // Hourly over the media of the last two days, the whole store at start and once a day.
     recentPrefixes: (now) => mediaPrefixesBetween(now - 48 * 3600_000, now),
     fullEvery: 24,
+    blobRoot: join(config.dataDir, 'blobs'),
+    keepDirectories: ['.tmp'],
     logger: logger.child({ component: 'storage-sweep' }),
   });
 

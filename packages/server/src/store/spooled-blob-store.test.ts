@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BlobNotFoundError, readBlob } from './blob-store.ts';
+import { BlobNotFoundError, type BlobStore, readBlob } from './blob-store.ts';
 import { EncryptedBlobStore } from './encrypted-blob-store.ts';
 import { LocalBlobStore } from './local-blob-store.ts';
 import { SpooledBlobStore } from './spooled-blob-store.ts';
@@ -106,6 +106,43 @@ for (const engine of TEST_ENGINES) {
       await blobs.flush();
       assert.ok(!readFileSync(join(root, 'sealed', 'media/w/fax_d.doc')).includes('Patient'));
       assert.deepEqual(await readBlob(blobs, 'media/w/fax_d.doc'), text);
+    });
+
+    it('deletes a blob for good while a flush is writing it to the store behind', async () => {
+      const local = new LocalBlobStore(join(root, 'race'));
+      let release!: () => void;
+      const writing = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let putStarted!: () => void;
+      const started = new Promise<void>((resolve) => {
+        putStarted = resolve;
+      });
+      // The store behind takes its time over the flusher's put.
+      const slow: BlobStore = {
+        put: async (...args) => {
+          putStarted();
+          await writing;
+          return local.put(...args);
+        },
+        get: (key) => local.get(key),
+        delete: (key) => local.delete(key),
+        list: (prefix) => local.list(prefix),
+        scan: (prefix) => local.scan(prefix),
+      };
+      const blobs = new SpooledBlobStore(t.database, slow);
+      await t.database.writeTransaction((trx) =>
+        blobs.putInTransaction(trx, 'media/w/fax_f.p0001', randomBytes(64)),
+      );
+      const flushed = blobs.flush();
+      await started;
+      const deleted = blobs.delete('media/w/fax_f.p0001');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      release();
+      await Promise.all([flushed, deleted]);
+      assert.deepEqual(await spooledKeys(), []);
+      await assert.rejects(local.get('media/w/fax_f.p0001'), BlobNotFoundError);
+      await assert.rejects(blobs.get('media/w/fax_f.p0001'), BlobNotFoundError);
     });
 
     it('refuses to spool a blob over its limit', async () => {

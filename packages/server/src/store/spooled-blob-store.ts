@@ -121,6 +121,10 @@ export class SpooledBlobStore implements BlobStore, TransactionalBlobs {
 
   async delete(key: string): Promise<void> {
     await this.#database.db.deleteFrom('blob_spool').where('key', '=', key).execute();
+    // A flush that read the row before it went may still be writing it to the store behind; the
+    // blob is deleted there once that flush is over, so an erased fax leaves no copy. (A flusher of
+    // another process sharing the database can still put it back; the orphan sweep removes that.)
+    await this.#flushing?.catch(() => {});
     await this.#inner.delete(key);
   }
 

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,6 +19,7 @@ import { EncryptedBlobStore } from './encrypted-blob-store.ts';
 import { LocalBlobStore } from './local-blob-store.ts';
 import {
   ORPHAN_GRACE_MS,
+  removeEmptyDirectories,
   startStorageSweeps,
   sweepOrphanBlobs,
   sweepStaleFiles,
@@ -206,6 +207,41 @@ for (const engine of TEST_ENGINES) {
         assert.equal(existsSync(join(scratch, 'a-directory')), true, 'only files are scratch');
         assert.equal((await keys(blobs)).includes(orphan), false);
         assert.equal(await sweepStaleFiles(join(root, 'no-such-dir')), 0);
+      });
+
+      it('removes empty media directories left long enough, and a put makes a removed one again', async () => {
+        const key = 'media/emptied/fax_x.p0001';
+        await blobs.put(key, Buffer.from('page'), { fresh: true });
+        await blobs.delete(key);
+        mkdirSync(blobPath('media/deep/er'), { recursive: true });
+        mkdirSync(blobPath('media/recent'), { recursive: true });
+        mkdirSync(blobPath('.tmp'), { recursive: true });
+        const kept = 'media/full/fax_y.p0001';
+        await blobs.put(kept, Buffer.from('page'), { fresh: true });
+        for (const dir of ['media/emptied', 'media/deep/er', 'media/deep', 'media/full', '.tmp']) {
+          age(blobPath(dir), ORPHAN_GRACE_MS + 1000);
+        }
+
+        const sweeps = startStorageSweeps({
+          database: t.database,
+          blobs,
+          scratchDirectories: [],
+          blobRoot: join(root, 'blobs'),
+          keepDirectories: ['.tmp'],
+        });
+        await sweeps.runNow();
+        await sweeps.stop();
+        assert.equal(existsSync(blobPath('media/emptied')), false);
+        assert.equal(existsSync(blobPath('media/deep')), false, 'emptied from the bottom up');
+        assert.equal(existsSync(blobPath('media/recent')), true, 'changed within the grace period');
+        assert.equal(existsSync(blobPath('media/full')), true);
+        assert.equal(existsSync(blobPath('.tmp')), true);
+        assert.equal(await removeEmptyDirectories(join(root, 'no-such-dir')), 0);
+
+        // The store made media/emptied earlier and remembers it; it makes it again.
+        await blobs.put(key, Buffer.from('again'), { fresh: true });
+        assert.equal(readFileSync(blobPath(key)).length > 0, true);
+        await blobs.delete(key);
       });
     });
   }

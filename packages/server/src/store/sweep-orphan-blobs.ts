@@ -10,7 +10,7 @@
  * moments. Before a blob goes its time is read again, so one written again meanwhile (a retried attempt
  * rendering the same page) is kept.
  */
-import { readdir, rm, stat } from 'node:fs/promises';
+import { readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { assertBlobKey, type BlobEntry, type BlobStore } from './blob-store.ts';
@@ -124,6 +124,57 @@ export async function sweepStaleFiles(directory: string, options: SweepOptions =
   return removed;
 }
 
+/**
+ * Removes the directories under `root` (not `root` itself, and not the ones named in `keep`) that are
+ * empty and unchanged for the grace period, deepest first, so that a store whose faxes were deleted
+ * or expired does not keep a directory per media window forever. A put into a directory removed
+ * meanwhile makes it again (LocalBlobStore), and a directory written to at that moment is not empty:
+ * `rmdir` refuses it. Returns how many went.
+ */
+export async function removeEmptyDirectories(
+  root: string,
+  options: SweepOptions & { readonly keep?: readonly string[] } = {},
+): Promise<number> {
+  const cutoff = (options.now ?? Date.now()) - (options.graceMs ?? ORPHAN_GRACE_MS);
+  const keep = new Set(options.keep ?? []);
+  let removed = 0;
+  // Returns whether `directory` is left with entries.
+  const visit = async (directory: string, top: boolean): Promise<boolean> => {
+    let entries: import('node:fs').Dirent[];
+    let changedAt: number;
+    try {
+      // Its time before this sweep removes anything in it (which makes the time now).
+      changedAt = (await stat(directory)).mtimeMs;
+      entries = await readdir(directory, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+    let left = 0;
+    for (const entry of entries) {
+      if (options.signal?.aborted) return true;
+      if (entry.isDirectory() && !(top && keep.has(entry.name))) {
+        if (await visit(join(directory, entry.name), false)) left++;
+      } else {
+        left++;
+      }
+    }
+    if (top || left > 0 || changedAt >= cutoff) return true;
+    try {
+      await rmdir(directory);
+      removed++;
+      return false;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return false;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') return true;
+      throw error;
+    }
+  };
+  await visit(root, true);
+  return removed;
+}
+
 export interface StorageSweepOptions {
   readonly database: Database;
   readonly blobs: BlobStore;
@@ -138,6 +189,12 @@ export interface StorageSweepOptions {
    */
   readonly recentPrefixes?: (now: number) => readonly string[];
   readonly fullEvery?: number;
+  /**
+   * The directory a local blob store keeps its files in: whole sweeps also remove its empty
+   * directories (see `removeEmptyDirectories`), except the top-level ones named in `keepDirectories`.
+   */
+  readonly blobRoot?: string;
+  readonly keepDirectories?: readonly string[];
   readonly logger?: Logger;
 }
 
@@ -172,10 +229,18 @@ export function startStorageSweeps(options: StorageSweepOptions): StorageSweeps 
       for (const directory of options.scratchDirectories) {
         stale += await sweepStaleFiles(directory, { graceMs, signal });
       }
-      if (deleted.length > 0 || stale > 0) {
+      const emptyDirectories =
+        whole && options.blobRoot !== undefined
+          ? await removeEmptyDirectories(options.blobRoot, {
+              graceMs,
+              signal,
+              ...(options.keepDirectories ? { keep: options.keepDirectories } : {}),
+            })
+          : 0;
+      if (deleted.length > 0 || stale > 0 || emptyDirectories > 0) {
         options.logger?.info(
-          { examined, orphanBlobs: deleted.length, staleFiles: stale },
-          'removed orphan blobs and stale scratch files',
+          { examined, orphanBlobs: deleted.length, staleFiles: stale, emptyDirectories },
+          'removed orphan blobs, stale scratch files and empty directories',
         );
       }
     } catch (error) {
