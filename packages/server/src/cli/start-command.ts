@@ -22,6 +22,7 @@ import type { FaxLine } from '../domain/fax-line.ts';
 import { mediaPrefixesBetween } from '../domain/media-keys.ts';
 import { RenderingDocumentInspector } from '../domain/rendering-document-inspector.ts';
 import { createSendFaxHandler } from '../domain/send-fax-job.ts';
+import { accountSequencerOf } from '../events/account-sequencer.ts';
 import type { LiveStreamOptions } from '../events/live-event-stream.ts';
 import { startEventBus } from '../events/start-event-bus.ts';
 import type { JobHandler } from '../jobs/worker.ts';
@@ -106,6 +107,10 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   const database = await openDatabase(config.database);
   // On PostgreSQL other processes may write events too; LISTEN/NOTIFY brings them here at once.
   const eventBus = await startEventBus(database, config.database, logger);
+  // PostgreSQL: account stream positions are handed out after the commits (events/account-sequencer.ts);
+  // the sweeps number what a process that died in between left.
+  const sequencer = database.engine === 'postgres' ? accountSequencerOf(database) : null;
+  sequencer?.startSweeps({ logger: logger.child({ component: 'account-sequencer' }) });
   // Small documents and received pages are spooled in the transactions that record them (one fsync
   // instead of two on the way to a 202 or an MCF) and moved on to the blob store right after.
   const stored = openBlobStore(config);
@@ -201,6 +206,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       await lines?.close();
       await webhooks.stop();
       await blobs.stop();
+      await sequencer?.stop();
       if (webhookStore !== database) await webhookStore.close();
       await inspector.close?.();
       await closePdfWorkers();

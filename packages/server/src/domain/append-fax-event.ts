@@ -4,14 +4,15 @@
  * itself (`event_seq`, bumped by the same UPDATE that reads it), so it is gap-free and ordered per fax
  * even with concurrent writers: the row lock serialises them, and a rolled-back transaction takes
  * its number back with it. The account's stream position comes the same way from the account row,
- * whose lock is held until commit, so positions are handed out in commit order as well.
+ * whose lock is held until commit, so positions are handed out in commit order as well — except on
+ * PostgreSQL inside `writeWithEvents`, where the account sequencer hands them out after the commit.
  *
  * `data` is written once, complete (fax ids, numbers, status, metadata and the type's own fields,
  * camelCase), and every channel sends it as stored. Call it inside `writeWithEvents` so the event
  * reaches the sinks in the transaction and the live bus after the commit.
  */
 import type { BusEvent, StoredFaxEventType } from '../events/fax-event.ts';
-import { collectEvent } from '../events/write-with-events.ts';
+import { accountPositionsDeferred, collectEvent } from '../events/write-with-events.ts';
 import type { Db } from '../store/database.ts';
 import { newId } from '../store/new-id.ts';
 import type { FaxesTable } from '../store/schema.ts';
@@ -69,12 +70,17 @@ async function writeEvent(
   fields: Record<string, unknown>,
   now: number,
 ): Promise<BusEvent> {
-  const account = await trx
-    .updateTable('accounts')
-    .set((eb) => ({ event_seq: eb('event_seq', '+', 1) }))
-    .where('id', '=', fax.account_id)
-    .returning('event_seq')
-    .executeTakeFirstOrThrow();
+  // 0: the account sequencer hands the position out after the commit (see writeWithEvents).
+  const accountSeq = accountPositionsDeferred(trx)
+    ? 0
+    : (
+        await trx
+          .updateTable('accounts')
+          .set((eb) => ({ event_seq: eb('event_seq', '+', 1) }))
+          .where('id', '=', fax.account_id)
+          .returning('event_seq')
+          .executeTakeFirstOrThrow()
+      ).event_seq;
   const data = {
     faxId,
     sequence: fax.event_seq,
@@ -96,13 +102,13 @@ async function writeEvent(
       data_json: JSON.stringify(data),
       created_at: now,
       account_id: fax.account_id,
-      account_seq: account.event_seq,
+      account_seq: accountSeq === 0 ? null : accountSeq,
     })
     .execute();
   const event: BusEvent = {
     accountId: fax.account_id,
     faxId,
-    accountSequence: account.event_seq,
+    accountSequence: accountSeq,
     envelope: { id, type, timestamp: new Date(now).toISOString(), data },
   };
   collectEvent(trx, event);

@@ -7,6 +7,7 @@
  * notifications (PostgreSQL LISTEN/NOTIFY) goes behind the same interface via `setEventBus`.
  */
 import type { Database } from '../store/database.ts';
+import { perDatabase } from '../store/per-database.ts';
 import { type BusEvent, isTransient } from './fax-event.ts';
 
 export interface EventFilter {
@@ -14,6 +15,8 @@ export interface EventFilter {
   readonly faxId?: string;
   /** Whether to receive `fax.page.progress`; default false (webhooks never want it). */
   readonly includeTransient?: boolean;
+  /** Whether to receive the repeats that announce account positions (`BusEvent.positionOnly`); default false. */
+  readonly accountPositions?: boolean;
 }
 
 export type EventListener = (event: BusEvent) => void;
@@ -58,6 +61,7 @@ export class InProcessEventBus implements EventBus {
       for (const s of [...subs]) {
         if (s.filter.faxId !== undefined && s.filter.faxId !== event.faxId) continue;
         if (isTransient(event) && !s.filter.includeTransient) continue;
+        if (event.positionOnly && !s.filter.accountPositions) continue;
         try {
           s.listener(event);
         } catch (error) {
@@ -107,16 +111,11 @@ export class InProcessEventBus implements EventBus {
   }
 }
 
-const buses = new WeakMap<Database, EventBus>();
+const buses = perDatabase<EventBus>(() => new InProcessEventBus());
 
 /** The bus of everything written through `database`; an in-process bus unless one was set. */
 export function eventBusOf(database: Database): EventBus {
-  let bus = buses.get(database);
-  if (!bus) {
-    bus = new InProcessEventBus();
-    buses.set(database, bus);
-  }
-  return bus;
+  return buses.of(database);
 }
 
 /** Replaces the bus of `database` (before anything subscribes), e.g. with one that spans processes. */

@@ -19,7 +19,8 @@ export const FINAL_EVENT_TYPES: ReadonlySet<FaxEventType> = new Set([
 
 export function accountFeed(database: Database, accountId: string): EventFeed {
   return {
-    subscribe: (listener) => eventBusOf(database).subscribe({ accountId, includeTransient: true }, listener),
+    subscribe: (listener) =>
+      eventBusOf(database).subscribe({ accountId, includeTransient: true, accountPositions: true }, listener),
     onMaybeMissed: (listener) => eventBusOf(database).onMaybeMissed(listener),
     readAfter: (position, limit) => readAccountEvents(database.db, accountId, { after: position, limit }),
     positionOf: (event: BusEvent) => event.accountSequence,

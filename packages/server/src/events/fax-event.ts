@@ -87,8 +87,16 @@ export interface FaxEventEnvelope {
 export interface BusEvent {
   readonly accountId: string;
   readonly faxId: string;
-  /** Position in the account's stream (gap-free, commit-ordered); null for a transient event. */
+  /**
+   * Position in the account's stream (gap-free, commit-ordered); null for a transient event; 0 for a
+   * stored event whose position is handed out after its commit (PostgreSQL: events/account-sequencer.ts).
+   */
   readonly accountSequence: number | null;
+  /**
+   * A repeat of a stored event already published, now with its account position: only account
+   * streams take it (EventFilter `accountPositions`).
+   */
+  readonly positionOnly?: boolean;
   readonly envelope: FaxEventEnvelope;
 }
 

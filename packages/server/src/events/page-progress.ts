@@ -13,6 +13,7 @@
 import type { BilevelPage } from 'telefax/image/bilevel-page';
 import { resolutionOf } from 'telefax/image/bilevel-page';
 import type { Database } from '../store/database.ts';
+import { perDatabase } from '../store/per-database.ts';
 import { eventBusOf } from './event-bus.ts';
 import { type BusEvent, type FaxEventData, pageUrl } from './fax-event.ts';
 
@@ -200,16 +201,11 @@ export class PageProgress {
   }
 }
 
-const stores = new WeakMap<Database, PageProgress>();
+const stores = perDatabase((database) => new PageProgress(database));
 
 /** The pages in progress of everything received through `database`, in this process. */
 export function pageProgressOf(database: Database): PageProgress {
-  let store = stores.get(database);
-  if (!store) {
-    store = new PageProgress(database);
-    stores.set(database, store);
-  }
-  return store;
+  return stores.of(database);
 }
 
 /** Replaces the store of `database` (tests use it to set the interval and clock). */

@@ -2,8 +2,8 @@
  * @module events/postgres-event-bus
  * The bus across processes, for the scale-out deployment: every node LISTENs on one PostgreSQL channel;
  * a node that publishes delivers to its own listeners at once and NOTIFYs the others with a small hint
- * (account, fax, account position — NOTIFY payloads are limited to 8000 bytes, metadata alone may
- * exceed that). A node that hears a hint reads the event from the log, once, and delivers it locally.
+ * (account, fax, event id and account position — NOTIFY payloads are limited to 8000 bytes, metadata
+ * alone may exceed that). A node that hears a hint reads the event from the log, once, and delivers it locally.
  * Transient events travel whole when they fit and are dropped when they do not (they are superseded
  * within a second). A lost notification costs latency only: streams re-read the log at each keep-alive.
  *
@@ -28,7 +28,12 @@ interface Hint {
   readonly n: string;
   readonly a: string;
   readonly f: string;
+  /** The account position: null for a transient event, 0 for one not numbered yet. */
   readonly s: number | null;
+  /** The stored event's id, to read it by. */
+  readonly i?: string;
+  /** A repeat announcing the account position (`BusEvent.positionOnly`). */
+  readonly p?: 1;
   /** A transient event, whole. */
   readonly e?: BusEvent['envelope'];
 }
@@ -96,7 +101,8 @@ export class PostgresEventBus implements EventBus {
       a: event.accountId,
       f: event.faxId,
       s: event.accountSequence,
-      ...(event.accountSequence === null ? { e: event.envelope } : {}),
+      ...(event.accountSequence === null ? { e: event.envelope } : { i: event.envelope.id }),
+      ...(event.positionOnly ? { p: 1 as const } : {}),
     };
     const payload = JSON.stringify(hint);
     if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) return;
@@ -243,16 +249,14 @@ export class PostgresEventBus implements EventBus {
         this.#local.publish({ accountId: hint.a, faxId: hint.f, accountSequence: null, envelope: hint.e });
       return;
     }
+    let read = this.#database.db.selectFrom('fax_events').selectAll().where('account_id', '=', hint.a);
+    read = hint.i !== undefined ? read.where('id', '=', hint.i) : read.where('account_seq', '=', hint.s);
     this.#track(
-      this.#database.db
-        .selectFrom('fax_events')
-        .selectAll()
-        .where('account_id', '=', hint.a)
-        .where('account_seq', '=', hint.s)
-        .executeTakeFirst()
-        .then((row) => {
-          if (row && !this.#closed) this.#local.publish(eventFromRow(row));
-        }),
+      read.executeTakeFirst().then((row) => {
+        if (!row || this.#closed) return;
+        const event = eventFromRow(row);
+        this.#local.publish(hint.p ? { ...event, positionOnly: true } : event);
+      }),
     );
   }
 }

@@ -8,6 +8,7 @@
  * changes made by another process are seen when the entry expires.
  */
 import type { Database, Db } from '../store/database.ts';
+import { perDatabase } from '../store/per-database.ts';
 
 const TTL_MS = 5_000;
 const MAX_ENTRIES = 10_000;
@@ -50,14 +51,9 @@ export class AccountEndpointPresence {
   }
 }
 
-const byDatabase = new WeakMap<Database, AccountEndpointPresence>();
+const byDatabase = perDatabase(() => new AccountEndpointPresence());
 
 /** The one cache of `database` in this process, shared by the API and the dispatcher. */
 export function accountEndpointPresence(database: Database): AccountEndpointPresence {
-  let presence = byDatabase.get(database);
-  if (!presence) {
-    presence = new AccountEndpointPresence();
-    byDatabase.set(database, presence);
-  }
-  return presence;
+  return byDatabase.of(database);
 }

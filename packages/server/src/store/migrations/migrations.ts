@@ -10,6 +10,7 @@ import * as m0004 from './0004-bootstrap.ts';
 import * as m0005 from './0005-blob-key-indexes.ts';
 import * as m0006 from './0006-webhook-retention.ts';
 import * as m0007 from './0007-blob-spool.ts';
+import * as m0008 from './0008-unnumbered-events.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001-init': m0001,
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '0005-blob-key-indexes': m0005,
   '0006-webhook-retention': m0006,
   '0007-blob-spool': m0007,
+  '0008-unnumbered-events': m0008,
 };
