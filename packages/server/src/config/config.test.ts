@@ -24,13 +24,14 @@ describe('loadConfig', () => {
       FAXWIRE_PORT: '9000',
       FAXWIRE_HOST: '0.0.0.0',
       FAXWIRE_DATABASE_URL: 'postgres://u:p@db/fax',
+      FAXWIRE_DATABASE_POOL_SIZE: '40',
       FAXWIRE_LOOPBACK_NUMBERS: '+442071838750-+442071838759',
       FAXWIRE_DOCUMENT_MAX_BYTES: '1048576',
       FAXWIRE_BLOB_ENCRYPTION_KEY: 'ab'.repeat(32),
       FAXWIRE_LOG_LEVEL: 'debug',
     });
     assert.equal(config.dataDir, '/srv/fax');
-    assert.deepEqual(config.database, { engine: 'postgres', url: 'postgres://u:p@db/fax' });
+    assert.deepEqual(config.database, { engine: 'postgres', url: 'postgres://u:p@db/fax', poolSize: 40 });
     assert.deepEqual(config.loopbackRange, { first: '+442071838750', last: '+442071838759' });
     assert.equal(config.limits.documentMaxBytes, 1048576);
     assert.equal(config.blobEncryptionKey?.length, 32);

@@ -19,7 +19,12 @@ export class ConfigError extends Error {
 
 export type DatabaseConfig =
   | { readonly engine: 'sqlite'; readonly path: string }
-  | { readonly engine: 'postgres'; readonly url: string };
+  | {
+      readonly engine: 'postgres';
+      readonly url: string;
+      /** Connections of this process's pool (FAXWIRE_DATABASE_POOL_SIZE); default 10. */
+      readonly poolSize?: number;
+    };
 
 export interface LimitsConfig {
   /** Largest single document accepted, in bytes (after base64 decoding). */
@@ -96,8 +101,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   let database: DatabaseConfig = { engine: 'sqlite', path: resolve(dataDir, 'faxwire.db') };
   const url = env.FAXWIRE_DATABASE_URL;
   if (url) {
-    if (/^postgres(ql)?:\/\//.test(url)) database = { engine: 'postgres', url };
-    else if (url.startsWith('sqlite:'))
+    if (/^postgres(ql)?:\/\//.test(url)) {
+      database = { engine: 'postgres', url, poolSize: int('FAXWIRE_DATABASE_POOL_SIZE', 10, 1, 500) };
+    } else if (url.startsWith('sqlite:'))
       database = { engine: 'sqlite', path: resolve(url.slice('sqlite:'.length)) };
     else problems.push('FAXWIRE_DATABASE_URL must start with postgres://, postgresql:// or sqlite:');
   }

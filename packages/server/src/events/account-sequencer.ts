@@ -125,12 +125,10 @@ export class AccountSequencer {
         const rows = numberEvents(events, last);
         const values = (pairs: [string, number][]) =>
           sql.join(pairs.map(([id, n]) => sql`(${id}, cast(${n} as integer))`));
-        await sql`update fax_events set account_seq = v.n
-        from (values ${values(rows.map((r) => [r.id, r.account_seq!]))}) as v(id, n)
-        where fax_events.id = v.id`.execute(trx);
-        await sql`update accounts set event_seq = v.n
-        from (values ${values([...last])}) as v(id, n)
-        where accounts.id = v.id`.execute(trx);
+        await sql`with v(id, n) as (values ${values(rows.map((r) => [r.id, r.account_seq!]))})
+          update fax_events set account_seq = v.n from v where fax_events.id = v.id`.execute(trx);
+        await sql`with v(id, n) as (values ${values([...last])})
+          update accounts set event_seq = v.n from v where accounts.id = v.id`.execute(trx);
         return rows;
       },
       { priority: true },

@@ -57,7 +57,8 @@ type Opened = Database & { migrate(): Promise<void> };
 
 /** Opens the database and brings its schema to the latest migration. */
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {
-  const opened = config.engine === 'sqlite' ? openSqlite(config.path) : openPostgres(config.url);
+  const opened =
+    config.engine === 'sqlite' ? openSqlite(config.path) : openPostgres(config.url, config.poolSize ?? 10);
   const { migrate, ...database } = opened;
   try {
     await migrate();
@@ -121,8 +122,8 @@ function keepStatements(sqlite: BetterSqlite3.Database): SqliteDatabase {
   };
 }
 
-function openPostgres(url: string): Opened {
-  const db = postgresPool(url, 10);
+function openPostgres(url: string, poolSize: number): Opened {
+  const db = postgresPool(url, poolSize);
   // Short housekeeping writes that many others wait for (numbering the account streams) must not
   // queue behind those others for a connection: they have a lane of their own.
   const priority = postgresPool(url, 2);

@@ -7,6 +7,7 @@
  * (5 days). Disabling keeps the endpoint's pending deliveries — re-enabling it resumes them — and
  * sends `webhook.endpoint.disabled` to the account's other endpoints that want it.
  */
+import { sql } from 'kysely';
 import type { Database, Db } from '../store/database.ts';
 import type { ClaimedDelivery } from './claim-webhook-deliveries.ts';
 import { newDeliveryRow } from './fan-out-fax-events.ts';
@@ -140,6 +141,89 @@ export async function recordWebhookAttemptIn(
   })();
   if (disabled && result !== 'lease_lost') options.onDisabled?.(endpoint.id, disabled);
   return result;
+}
+
+export interface AttemptToRecord {
+  readonly claimed: ClaimedDelivery;
+  readonly attempt: WebhookAttempt;
+  readonly options: RecordAttemptOptions;
+}
+
+/** Rows per statement when successes are recorded together. */
+const DELIVERED_CHUNK = 200;
+
+/**
+ * Records attempts in the caller's transaction, in order, with the effects of one
+ * `recordWebhookAttemptIn` each; consecutive successes (most attempts, to healthy endpoints) go
+ * together, three statements for the lot instead of three each. @returns one result per attempt.
+ */
+export async function recordWebhookAttemptsIn(
+  trx: Db,
+  items: readonly AttemptToRecord[],
+): Promise<AttemptResult[]> {
+  const results: AttemptResult[] = [];
+  let run: AttemptToRecord[] = [];
+  const flush = async () => {
+    for (let i = 0; i < run.length; i += DELIVERED_CHUNK) {
+      results.push(...(await recordDeliveredIn(trx, run.slice(i, i + DELIVERED_CHUNK))));
+    }
+    run = [];
+  };
+  for (const item of items) {
+    if (item.attempt.outcome === 'delivered' && item.attempt.error === undefined) {
+      run.push(item);
+      continue;
+    }
+    await flush();
+    results.push(await recordWebhookAttemptIn(trx, item.claimed, item.attempt, item.options));
+  }
+  await flush();
+  return results;
+}
+
+/** Successes, together: deliveries delivered (where the lease is still ours), attempts logged, endpoints healthy. */
+async function recordDeliveredIn(trx: Db, items: readonly AttemptToRecord[]): Promise<AttemptResult[]> {
+  if (items.length === 0) return [];
+  const values = sql.join(
+    items.map(
+      ({ claimed, attempt, options }) =>
+        sql`(${claimed.delivery.id}, ${options.workerId}, cast(${attempt.status ?? null} as integer), cast(${options.now} as bigint))`,
+    ),
+  );
+  const { rows } = await sql<{ id: string }>`with v(id, worker, status, at) as (values ${values})
+    update webhook_deliveries
+    set state = 'delivered', locked_by = null, locked_until = null, last_status = v.status,
+      last_error = null, updated_at = v.at, delivered_at = v.at
+    from v
+    where webhook_deliveries.id = v.id and webhook_deliveries.locked_by = v.worker
+    returning webhook_deliveries.id`.execute(trx);
+  const updated = new Set(rows.map((r) => r.id));
+  const recorded = items.filter((it) => updated.has(it.claimed.delivery.id));
+  if (recorded.length > 0) {
+    await trx
+      .insertInto('webhook_attempts')
+      .values(
+        recorded.map(({ claimed, attempt, options }) => ({
+          id: newWebhookId('att'),
+          delivery_id: claimed.delivery.id,
+          attempt: claimed.delivery.attempts,
+          started_at: options.startedAt,
+          duration_ms: attempt.durationMs,
+          outcome: attempt.outcome,
+          status: attempt.status ?? null,
+          response_body: attempt.responseBody ?? null,
+          error: null,
+        })),
+      )
+      .execute();
+    await trx
+      .updateTable('webhook_endpoints')
+      .set({ failing_since: null })
+      .where('id', 'in', [...new Set(recorded.map((it) => it.claimed.endpoint.id))])
+      .where('failing_since', 'is not', null)
+      .execute();
+  }
+  return items.map((it) => (updated.has(it.claimed.delivery.id) ? 'delivered' : 'lease_lost'));
 }
 
 async function announceDisabled(

@@ -47,7 +47,7 @@ import {
   type AttemptResult,
   type RecordAttemptOptions,
   recordWebhookAttempt,
-  recordWebhookAttemptIn,
+  recordWebhookAttemptsIn,
 } from './record-webhook-attempt.ts';
 import { WebhookConnections } from './webhook-connections.ts';
 import { webhookHeaders } from './webhook-signature.ts';
@@ -503,12 +503,14 @@ export class WebhookDispatcher {
     try {
       const outcome = await database.writeTransaction(async (trx) => {
         const notices: [string, string][] = [];
-        const recorded: AttemptResult[] = [];
-        for (const c of completions) {
-          recorded.push(
-            await recordWebhookAttemptIn(trx, c.claimed, c.attempt, this.#recordOptions(c, notices)),
-          );
-        }
+        const recorded = await recordWebhookAttemptsIn(
+          trx,
+          completions.map((c) => ({
+            claimed: c.claimed,
+            attempt: c.attempt,
+            options: this.#recordOptions(c, notices),
+          })),
+        );
         const fan = await fanOutFaxEventsIn(trx, database.engine, faxIds, now);
         const taken = await claimWebhookDeliveriesIn(trx, database.engine, claimOptions);
         return { recorded, notices, events: fan.events, taken };
