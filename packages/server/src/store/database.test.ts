@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { migrateToLatest } from './database.ts';
+import { sql } from 'kysely';
+import { migrateToLatest, type WriteOptions } from './database.ts';
 import { migrations } from './migrations/migrations.ts';
 import { newId } from './new-id.ts';
 import { TEST_ENGINES, type TestDatabase } from './test-databases.ts';
@@ -117,6 +118,18 @@ for (const engine of TEST_ENGINES) {
         .select('name')
         .executeTakeFirstOrThrow();
       assert.equal(row.name, 'l');
+      if (t.database.engine === 'postgres') {
+        const syncCommit = (options?: WriteOptions) =>
+          t.database.writeTransaction(
+            async (trx) =>
+              (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(trx)).rows[0]!
+                .synchronous_commit,
+            options,
+          );
+        assert.equal(await syncCommit({ durable: false }), 'off');
+        assert.equal(await syncCommit(), 'on');
+        assert.equal(await syncCommit({ priority: true }), 'on');
+      }
     });
 
     it('rolls a write transaction back as a whole', async () => {
