@@ -14,7 +14,7 @@ import { startInboundFax } from '../domain/inbound-fax.ts';
 import type { Database } from '../store/database.ts';
 import type { FaxEventsTable } from '../store/schema.ts';
 import { TEST_ENGINES, type TestDatabase } from '../store/test-databases.ts';
-import { accountSequencerOf, numberEvents } from './account-sequencer.ts';
+import { AccountSequencer, accountSequencerOf, numberEvents } from './account-sequencer.ts';
 import { eventBusOf } from './event-bus.ts';
 import type { BusEvent } from './fax-event.ts';
 import { writeWithEvents } from './write-with-events.ts';
@@ -146,6 +146,36 @@ describe('account positions after the commit (postgres)', { skip: postgres.skip 
       announced.map((e) => [e.envelope.id, e.accountSequence]).sort((a, b) => Number(a[1]) - Number(b[1])),
       events.map((e) => [e.id, e.account_seq]),
     );
+  });
+
+  it('numbers all of a fax in one batch, whatever the writers’ clocks said', async () => {
+    const faxes = await Promise.all(
+      ['+14155550301', '+14155550302'].map((from) => startInboundFax(t.database, { to: number, from })),
+    );
+    const [a, b] = faxes.map((f) => f.id) as [string, string];
+    const t0 = Date.now();
+    // Fax a's events written by processes whose clocks disagree: its event 4 looks oldest.
+    const left = [
+      { ...row(a, 4, accountId), id: 'evt_skew_a4', created_at: t0 - 3 },
+      { ...row(b, 2, accountId), id: 'evt_skew_b2', created_at: t0 - 2 },
+      { ...row(a, 2, accountId), id: 'evt_skew_a2', created_at: t0 - 1 },
+      { ...row(a, 3, accountId), id: 'evt_skew_a3', created_at: t0 },
+    ];
+    await t.database.db.insertInto('fax_events').values(left).execute();
+    await new AccountSequencer(t.database, { batch: 2 }).sequence();
+    const events = await log();
+    const ofA = events.filter((e) => e.fax_id === a);
+    assert.deepEqual(
+      ofA.map((e) => e.sequence),
+      [1, 2, 3, 4],
+      'fax a in its own order in the account stream',
+    );
+    assert.ok(events.every((e) => e.account_seq !== null));
+    assert.deepEqual(
+      events.map((e) => e.account_seq),
+      Array.from({ length: events.length }, (_, i) => i + 1),
+    );
+    assert.ok(events.some((e) => e.id === 'evt_skew_b2'));
   });
 
   it('numbers, at its sweep, events that a process left unnumbered', async () => {

@@ -24,7 +24,7 @@ import type { FaxEventsTable } from '../store/schema.ts';
 import { eventBusOf } from './event-bus.ts';
 import { eventFromRow } from './fax-event.ts';
 
-/** Events numbered per transaction; more wait for the next, at once. */
+/** Waiting events taken per transaction (with the rest of their faxes'); more wait for the next, at once. */
 const BATCH = 1000;
 
 export class AccountSequencer {
@@ -34,8 +34,11 @@ export class AccountSequencer {
   #sweep: NodeJS.Timeout | null = null;
   #logger: Logger | undefined;
 
-  constructor(database: Database) {
+  readonly #batch: number;
+
+  constructor(database: Database, options: { batch?: number } = {}) {
     this.#database = database;
+    this.#batch = options.batch ?? BATCH;
   }
 
   /**
@@ -85,22 +88,27 @@ export class AccountSequencer {
   }
 
   async #runAll(): Promise<void> {
-    while ((await this.#runOnce()) === BATCH) {}
+    while (await this.#runOnce()) {}
   }
 
-  /** One transaction: numbers up to BATCH events, then publishes them. @returns how many. */
-  async #runOnce(): Promise<number> {
+  /**
+   * One transaction: numbers the events of up to BATCH waiting ones' faxes, then publishes them.
+   * @returns whether more may be waiting.
+   */
+  async #runOnce(): Promise<boolean> {
     const database = this.#database;
+    let more = false;
     const numbered = await database.writeTransaction(
       async (trx) => {
         const waiting = await trx
           .selectFrom('fax_events')
-          .select('account_id')
+          .select(['account_id', 'fax_id'])
           .where('account_seq', 'is', null)
           .where('account_id', 'is not', null)
           .orderBy('created_at')
-          .limit(BATCH)
+          .limit(this.#batch)
           .execute();
+        more = waiting.length === this.#batch;
         const accountIds = [...new Set(waiting.map((r) => r.account_id!))].sort();
         if (accountIds.length === 0) return [];
         let lockAccounts = trx
@@ -110,15 +118,16 @@ export class AccountSequencer {
           .orderBy('id');
         if (database.engine === 'postgres') lockAccounts = lockAccounts.forUpdate();
         const accounts = await lockAccounts.execute();
-        // Read again under the locks: another sequencer may have numbered some meanwhile.
+        // Read again under the locks: another sequencer may have numbered some meanwhile. Every
+        // unnumbered event of those faxes, so none of a fax's events is left for a later batch while a
+        // later one of the same fax is numbered now (created_at comes from the writers' clocks).
         const events = await trx
           .selectFrom('fax_events')
           .selectAll()
           .where('account_seq', 'is', null)
-          .where('account_id', 'in', accountIds)
+          .where('fax_id', 'in', [...new Set(waiting.map((r) => r.fax_id))])
           .orderBy('created_at')
           .orderBy('id')
-          .limit(BATCH)
           .execute();
         if (events.length === 0) return [];
         const last = new Map(accounts.map((a) => [a.id, a.event_seq]));
@@ -135,7 +144,7 @@ export class AccountSequencer {
     );
     const bus = eventBusOf(database);
     for (const row of numbered) bus.publish({ ...eventFromRow(row), positionOnly: true });
-    return numbered.length;
+    return more;
   }
 }
 
