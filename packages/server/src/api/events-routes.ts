@@ -179,7 +179,7 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<EventsRoutesOptions> = asyn
       if (after === undefined) {
         position = wantsStream ? await accountStreamEnd(database.db, accountId) : 0;
       } else {
-        const found = await findEventPosition(database.db, accountId, after);
+        const found = await findEventPosition(database, accountId, after);
         if (!found) throw new ApiError('invalid_cursor', 'No event with this id.', { lastEventId: after });
         position = found.accountSequence;
       }
@@ -265,7 +265,7 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<EventsRoutesOptions> = asyn
             lastEventId,
           });
         }
-        const found = await findEventPosition(database.db, accountId, lastEventId);
+        const found = await findEventPosition(database, accountId, lastEventId);
         if (!found || found.faxId !== faxId) {
           throw new ApiError('invalid_cursor', 'No event with this id on this fax.', { lastEventId });
         }

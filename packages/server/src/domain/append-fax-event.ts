@@ -31,16 +31,25 @@ const EVENT_SOURCE = [
 ] as const satisfies readonly (keyof FaxesTable)[];
 type EventSource = Pick<FaxesTable, (typeof EVENT_SOURCE)[number]>;
 
+export interface AppendOptions {
+  /** Also counts one more page transferred on the fax (and touches `updated_at`), in the same statement. */
+  readonly countPage?: boolean;
+}
+
 export async function appendFaxEvent(
   trx: Db,
   faxId: string,
   type: FaxEventType,
   fields: Record<string, unknown> = {},
   now: number = Date.now(),
+  options: AppendOptions = {},
 ): Promise<BusEvent> {
   const fax = await trx
     .updateTable('faxes')
-    .set((eb) => ({ event_seq: eb('event_seq', '+', 1) }))
+    .set((eb) => ({
+      event_seq: eb('event_seq', '+', 1),
+      ...(options.countPage ? { pages_transferred: eb('pages_transferred', '+', 1), updated_at: now } : {}),
+    }))
     .where('id', '=', faxId)
     .returning(EVENT_SOURCE)
     .executeTakeFirstOrThrow();

@@ -129,35 +129,35 @@ export async function recordReceivedPage(
   // A page small enough is spooled with its row: one commit, one fsync, before the MCF.
   const spool = isTransactional(blobs) && blobs.canSpool(page.bytes.length);
   const size = spool ? page.bytes.length : (await blobs.put(key, page.bytes, { fresh: true })).size;
-  const event = await writeWithEvents(deps.database, async (trx) => {
-    const existing = await trx
-      .selectFrom('fax_pages')
-      .select('n')
-      .where('fax_id', '=', faxId)
-      .where('n', '=', page.n)
-      .executeTakeFirst();
-    if (existing) return null;
-    if (spool && isTransactional(blobs)) await blobs.putInTransaction(trx, key, page.bytes, now);
-    const row = {
-      fax_id: faxId,
-      n: page.n,
-      blob_key: key,
-      rows: page.rows,
-      bad_rows: page.badRows,
-      received_at: now,
-      width: page.width ?? null,
-      resolution: page.resolution ?? null,
-      byte_size: size,
-      sent_at: null,
-    };
-    await trx.insertInto('fax_pages').values(row).execute();
-    await trx
-      .updateTable('faxes')
-      .set((eb) => ({ pages_transferred: eb('pages_transferred', '+', 1), updated_at: now }))
-      .where('id', '=', faxId)
-      .execute();
-    return appendFaxEvent(trx, faxId, 'fax.page.received', pageFactsOf(row), now);
-  });
+  const event = await writeWithEvents(
+    deps.database,
+    async (trx) => {
+      const row = {
+        fax_id: faxId,
+        n: page.n,
+        blob_key: key,
+        rows: page.rows,
+        bad_rows: page.badRows,
+        received_at: now,
+        width: page.width ?? null,
+        resolution: page.resolution ?? null,
+        byte_size: size,
+        sent_at: null,
+      };
+      // A page recorded before (a repeated hand-over) inserts nothing, and nothing else is written.
+      const inserted = await trx
+        .insertInto('fax_pages')
+        .values(row)
+        .onConflict((oc) => oc.columns(['fax_id', 'n']).doNothing())
+        .returning('n')
+        .executeTakeFirst();
+      if (!inserted) return null;
+      if (spool && isTransactional(blobs)) await blobs.putInTransaction(trx, key, page.bytes, now);
+      return appendFaxEvent(trx, faxId, 'fax.page.received', pageFactsOf(row), now, { countPage: true });
+    },
+    // The page's place in the account stream is handed out right after; the MCF need not wait for it.
+    { awaitAccountPositions: false },
+  );
   pageProgressOf(deps.database).pageDone(faxId, page.n, event?.envelope.data.sequence);
 }
 

@@ -178,3 +178,11 @@ const sequencers = perDatabase((database) => new AccountSequencer(database));
 export function accountSequencerOf(database: Database): AccountSequencer {
   return sequencers.of(database);
 }
+
+/**
+ * Resolves once every event committed through `database` before the call has its account position
+ * (on SQLite at once: there positions come with the transaction).
+ */
+export async function accountPositionsSettled(database: Database): Promise<void> {
+  if (database.engine === 'postgres') await accountSequencerOf(database).sequence();
+}

@@ -3,7 +3,8 @@
  * Replays the log by position: an account's stream by `account_seq`, a fax's by `sequence`. Live
  * streams resume from here after a reconnect, after a missed publish, or when the client was too slow.
  */
-import type { Db } from '../store/database.ts';
+import type { Database, Db } from '../store/database.ts';
+import { accountPositionsSettled } from './account-sequencer.ts';
 import { type BusEvent, eventFromRow } from './fax-event.ts';
 
 export interface ReadAfter {
@@ -46,20 +47,30 @@ export async function accountStreamEnd(db: Db, accountId: string): Promise<numbe
   return row?.event_seq ?? 0;
 }
 
-/** Where event `eventId` sits, in its account's stream and its fax's; undefined when not this account's. */
+/**
+ * Where event `eventId` sits, in its account's stream and its fax's; undefined when not this account's.
+ * An event just committed on PostgreSQL may not have its account position yet (a client can know its id
+ * from a fax's stream or a webhook first): the numbering run is awaited then.
+ */
 export async function findEventPosition(
-  db: Db,
+  database: Database,
   accountId: string,
   eventId: string,
 ): Promise<
   { readonly faxId: string; readonly sequence: number; readonly accountSequence: number } | undefined
 > {
-  const row = await db
-    .selectFrom('fax_events')
-    .select(['fax_id', 'sequence', 'account_seq'])
-    .where('id', '=', eventId)
-    .where('account_id', '=', accountId)
-    .executeTakeFirst();
+  const read = () =>
+    database.db
+      .selectFrom('fax_events')
+      .select(['fax_id', 'sequence', 'account_seq'])
+      .where('id', '=', eventId)
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
+  let row = await read();
+  if (row && row.account_seq === null) {
+    await accountPositionsSettled(database);
+    row = await read();
+  }
   if (!row || row.account_seq === null) return undefined;
   return { faxId: row.fax_id, sequence: row.sequence, accountSequence: row.account_seq };
 }

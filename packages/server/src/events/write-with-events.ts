@@ -56,7 +56,19 @@ export function addEventSink(database: Database, sink: EventSink): () => void {
  * so a read of the account's log after a write sees it. SQLite has one writer at a time anyway: there
  * the position comes with the transaction.
  */
-export async function writeWithEvents<T>(database: Database, fn: (trx: Db) => Promise<T>): Promise<T> {
+export interface WriteWithEventsOptions {
+  /**
+   * False: resolve at the commit, while the account positions are still being handed out (a write on
+   * the way to an MCF; the write that ends the fax waits, and its run numbers these too). Default true.
+   */
+  readonly awaitAccountPositions?: boolean;
+}
+
+export async function writeWithEvents<T>(
+  database: Database,
+  fn: (trx: Db) => Promise<T>,
+  options: WriteWithEventsOptions = {},
+): Promise<T> {
   let events: BusEvent[] = [];
   const deferPositions = database.engine === 'postgres';
   const result = await database.writeTransaction(async (trx) => {
@@ -75,6 +87,9 @@ export async function writeWithEvents<T>(database: Database, fn: (trx: Db) => Pr
   });
   const bus = eventBusOf(database);
   for (const event of events) bus.publish(event);
-  if (events.some((e) => e.accountSequence === 0)) await accountSequencerOf(database).sequence();
+  if (events.some((e) => e.accountSequence === 0)) {
+    const numbered = accountSequencerOf(database).sequence();
+    if (options.awaitAccountPositions !== false) await numbered;
+  }
   return result;
 }
