@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, type SqliteDatabase, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/config.ts';
 import { migrations } from './migrations/migrations.ts';
@@ -126,17 +126,18 @@ function openPostgres(url: string, poolSize: number): Opened {
   const db = postgresPool(url, poolSize);
   // Two small lanes beside the main pool, so their writes never queue for a connection behind the
   // main pool's: housekeeping many others wait for (numbering the account streams), and the writes
-  // that need not wait for the disk (webhook fan-out and claims, spool clean-up), whose sessions have
-  // synchronous_commit off from the start (no `set local` round trip per transaction).
+  // that need not wait for the disk (webhook fan-out and claims, spool clean-up). The latter say so
+  // with `set local` in each transaction: a session-wide setting (a startup option, a SET) would be
+  // refused by PgBouncer or leak to other clients through its shared server connections.
   const priority = postgresPool(url, 2);
-  const relaxed = postgresPool(url, 2, '-c synchronous_commit=off');
-  const transaction =
-    (on: Db) =>
-    <T>(fn: (trx: Db) => Promise<T>) =>
-      on.transaction().execute(fn);
-  const writeMain = transaction(db);
-  const writePriority = transaction(priority);
-  const writeRelaxed = transaction(relaxed);
+  const relaxed = postgresPool(url, 2);
+  const writeMain = <T>(fn: (trx: Db) => Promise<T>) => db.transaction().execute(fn);
+  const writePriority = <T>(fn: (trx: Db) => Promise<T>) => priority.transaction().execute(fn);
+  const writeRelaxed = <T>(fn: (trx: Db) => Promise<T>) =>
+    relaxed.transaction().execute(async (trx) => {
+      await sql`set local synchronous_commit = off`.execute(trx);
+      return fn(trx);
+    });
   return {
     engine: 'postgres',
     db,
@@ -149,11 +150,10 @@ function openPostgres(url: string, poolSize: number): Opened {
   };
 }
 
-function postgresPool(url: string, max: number, options?: string): Db {
+function postgresPool(url: string, max: number): Db {
   const pool = new pg.Pool({
     connectionString: url,
     max,
-    ...(options ? { options } : {}),
     // int8 (our millisecond times) would arrive as strings; they fit a double for 285,000 years.
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
