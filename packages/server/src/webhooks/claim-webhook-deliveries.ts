@@ -111,19 +111,7 @@ export async function claimWebhookDeliveriesIn(
       ])
       .execute();
     leased.sort((a, b) => a.next_attempt_at - b.next_attempt_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    return leased.map(
-      ({ w_account_id, w_url, w_secret, w_previous_secret, w_previous_secret_until, ...delivery }) => ({
-        delivery,
-        endpoint: {
-          id: delivery.endpoint_id,
-          account_id: w_account_id,
-          url: w_url,
-          secret: w_secret,
-          previous_secret: w_previous_secret,
-          previous_secret_until: w_previous_secret_until,
-        },
-      }),
-    );
+    return leased.map((row) => claimedFrom(row));
   }
   if (engine === 'postgres') query = query.forUpdate(['d']).skipLocked();
   const rows = (await query.execute()).filter((r) => !options.exclude?.has(r.id)).slice(0, options.limit);
@@ -143,23 +131,32 @@ export async function claimWebhookDeliveriesIn(
       rows.map((r) => r.id),
     )
     .execute();
-  return rows.map((r) => {
-    const { w_account_id, w_url, w_secret, w_previous_secret, w_previous_secret_until, ...delivery } = r;
-    return {
-      delivery: {
-        ...delivery,
-        attempts: delivery.attempts + 1,
-        locked_by: options.workerId,
-        locked_until: lockedUntil,
-      },
-      endpoint: {
-        id: delivery.endpoint_id,
-        account_id: w_account_id,
-        url: w_url,
-        secret: w_secret,
-        previous_secret: w_previous_secret,
-        previous_secret_until: w_previous_secret_until,
-      },
-    };
-  });
+  return rows.map((r) =>
+    claimedFrom(r, { attempts: r.attempts + 1, locked_by: options.workerId, locked_until: lockedUntil }),
+  );
+}
+
+/** A claimed row (the delivery's columns and its endpoint's as `w_…`) split in two; `leased` as written. */
+function claimedFrom(
+  row: WebhookDeliveriesTable & {
+    w_account_id: string;
+    w_url: string;
+    w_secret: string;
+    w_previous_secret: string | null;
+    w_previous_secret_until: number | null;
+  },
+  leased: Partial<WebhookDeliveriesTable> = {},
+): ClaimedDelivery {
+  const { w_account_id, w_url, w_secret, w_previous_secret, w_previous_secret_until, ...delivery } = row;
+  return {
+    delivery: { ...delivery, ...leased },
+    endpoint: {
+      id: delivery.endpoint_id,
+      account_id: w_account_id,
+      url: w_url,
+      secret: w_secret,
+      previous_secret: w_previous_secret,
+      previous_secret_until: w_previous_secret_until,
+    },
+  };
 }

@@ -34,22 +34,30 @@ function uri(ua: UserAgent, protocol: SipTransportProtocol = 'UDP'): string {
   return `sip:fax@127.0.0.1:${ua.stack.port(protocol)}${protocol === 'TCP' ? ';transport=tcp' : ''}`;
 }
 
+/** A user agent answering fax calls on UDPTL port 30000; `incoming` is its first call. */
+async function answeringAgent(
+  policy: FaxCallPolicy,
+): Promise<{ callee: UserAgent; incoming: Promise<FaxCall> }> {
+  const callee = await agent();
+  const incoming = new Promise<FaxCall>((resolve, reject) => {
+    void answerFaxCalls({
+      userAgent: callee,
+      t38: { localPort: 30000 },
+      policy,
+      onCall: resolve,
+      onError: reject,
+    });
+  });
+  return { callee, incoming };
+}
+
 async function callPair(
   callerPolicy: FaxCallPolicy,
   calleePolicy: FaxCallPolicy,
   protocol: SipTransportProtocol = 'UDP',
 ): Promise<{ outgoing: FaxCall; incoming: FaxCall }> {
-  const callee = await agent();
+  const { callee, incoming } = await answeringAgent(calleePolicy);
   const caller = await agent();
-  const incoming = new Promise<FaxCall>((resolve, reject) => {
-    void answerFaxCalls({
-      userAgent: callee,
-      t38: { localPort: 30000 },
-      policy: calleePolicy,
-      onCall: resolve,
-      onError: reject,
-    });
-  });
   const outgoing = await placeFaxCall({
     target: uri(callee, protocol),
     userAgent: caller,
@@ -256,16 +264,7 @@ describe('fax calls', () => {
   });
 
   it('a late-offer INVITE (no SDP, Cisco delayed offer): we offer audio in the 200, then move to T.38', async () => {
-    const callee = await agent();
-    const call = new Promise<FaxCall>((resolve, reject) => {
-      void answerFaxCalls({
-        userAgent: callee,
-        t38: { localPort: 30000 },
-        policy: { answerReinviteDelayMs: 10 },
-        onCall: resolve,
-        onError: reject,
-      });
-    });
+    const { callee, incoming: call } = await answeringAgent({ answerReinviteDelayMs: 10 });
     const raw = createSocket('udp4');
     await new Promise<void>((r) => raw.bind(0, '127.0.0.1', () => r()));
     const inbox: SipMessage[] = [];
@@ -459,16 +458,7 @@ describe('fax calls: the audio phase', () => {
 
   it('the answerer takes a PCMA-only offer, plays CED after the silence, and stops at T.38', async () => {
     const rtp = await rtpListener();
-    const callee = await agent();
-    const incoming = new Promise<FaxCall>((resolve, reject) => {
-      void answerFaxCalls({
-        userAgent: callee,
-        t38: { localPort: 30000 },
-        policy: { sendReinvite: false, cedDelayMs: 200 },
-        onCall: resolve,
-        onError: reject,
-      });
-    });
+    const { callee, incoming } = await answeringAgent({ sendReinvite: false, cedDelayMs: 200 });
     const caller = await agent();
     const offer = createSessionDescription({ address: '127.0.0.1', sessionId: '7', sessionVersion: 1 }, [
       audioMedia(rtp.port, ['PCMA']),
@@ -521,16 +511,7 @@ describe('fax calls: the audio phase', () => {
   });
 
   it('a caller hearing CED re-INVITEs at once instead of waiting reinviteWaitMs', async () => {
-    const callee = await agent();
-    const incoming = new Promise<FaxCall>((resolve, reject) => {
-      void answerFaxCalls({
-        userAgent: callee,
-        t38: { localPort: 30000 },
-        policy: { sendReinvite: false, cedDelayMs: 0 },
-        onCall: resolve,
-        onError: reject,
-      });
-    });
+    const { callee, incoming } = await answeringAgent({ sendReinvite: false, cedDelayMs: 0 });
     const caller = await agent();
     const outgoing = await placeFaxCall({
       target: uri(callee),

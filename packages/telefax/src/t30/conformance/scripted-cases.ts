@@ -71,6 +71,30 @@ async function retrain(peer: ScriptedPeer, kit: ScriptKit, dcs: DcsParameters): 
 }
 
 /**
+ * The same bad copy of a page sent again and again (`sendCopy` sends it with its post-page command): the
+ * engine must answer `rejection` to the first three copies and DCN to the fourth, storing nothing.
+ */
+async function rejectedFourTimes(
+  peer: ScriptedPeer,
+  kit: ScriptKit,
+  dcs: DcsParameters,
+  rejection: number,
+  sendCopy: () => Promise<void>,
+): Promise<void> {
+  for (let copy = 1; copy <= 4; copy++) {
+    await sendCopy();
+    const answer = (await peer.anyFrame(kit.wait)).frame.command;
+    const expected = copy < 4 ? rejection : Fcf.DCN;
+    assertThat(
+      answer === expected,
+      `copy ${copy}: expected 0x${expected.toString(16)}, got 0x${answer.toString(16)}`,
+    );
+    if (copy < 4) await retrain(peer, kit, dcs);
+  }
+  assertThat(kit.received.length === 0, 'a rejected page must not be stored');
+}
+
+/**
  * The engine sends an ECM block and we answer each of its PPSs with PPR for frame 0, four times: the block burst
  * (then frame 0 alone) must come at `modem` each time. Then the engine sends CTC or EOR.
  */
@@ -379,18 +403,10 @@ export const SCRIPTED_CASES: readonly ConformanceCase[] = [
       const dcs = kit.dcs();
       await kit.callEngineReceiving(peer, dcs);
       const bad = damagedPage(kit, dcs, 0.2, 0.5);
-      for (let copy = 1; copy <= 4; copy++) {
+      await rejectedFourTimes(peer, kit, dcs, Fcf.RTN, async () => {
         await peer.image(dcs.modem, bad);
         await peer.send(Fcf.MPS);
-        const answer = (await peer.anyFrame(kit.wait)).frame.command;
-        if (copy < 4) {
-          assertThat(answer === Fcf.RTN, `copy ${copy}: expected RTN, got 0x${answer.toString(16)}`);
-          await retrain(peer, kit, dcs);
-        } else {
-          assertThat(answer === Fcf.DCN, `copy 4: expected DCN, got 0x${answer.toString(16)}`);
-        }
-      }
-      assertThat(kit.received.length === 0, 'a rejected page must not be stored');
+      });
     },
     expect: { ok: false, reason: 'page_rejected', pages: 0 },
   },
@@ -429,18 +445,10 @@ export const SCRIPTED_CASES: readonly ConformanceCase[] = [
       const dcs = kit.dcs({ ecm: true, compression: 'mr' });
       await kit.callEngineReceiving(peer, dcs);
       const frames = kit.ecmFrames(damagedPage(kit, dcs, 0.2, 0.5));
-      for (let copy = 1; copy <= 4; copy++) {
+      await rejectedFourTimes(peer, kit, dcs, Fcf.PIN, async () => {
         await peer.ecmBurst(dcs.modem, frames);
         await peer.send(Fcf.PPS, kit.pps(Fcf.EOP, 0, 0, frames.size));
-        const answer = (await peer.anyFrame(kit.wait)).frame.command;
-        if (copy < 4) {
-          assertThat(answer === Fcf.PIN, `copy ${copy}: expected PIN, got 0x${answer.toString(16)}`);
-          await retrain(peer, kit, dcs);
-        } else {
-          assertThat(answer === Fcf.DCN, `copy 4: expected DCN, got 0x${answer.toString(16)}`);
-        }
-      }
-      assertThat(kit.received.length === 0, 'a rejected page must not be stored');
+      });
     },
     expect: { ok: false, reason: 'page_rejected', pages: 0 },
   },
