@@ -22,6 +22,8 @@ export const EVENTS_CHANNEL = 'faxwire_events';
 /** How the listening session shows in `pg_stat_activity`. */
 export const EVENT_BUS_APPLICATION_NAME = 'faxwire-event-bus';
 const MAX_PAYLOAD_BYTES = 7900;
+/** Events kept for their position repeats: far more than arrive between a commit and its numbering. */
+const RECENT_EVENTS = 2000;
 
 interface Hint {
   /** The publishing node, so it ignores its own notifications. */
@@ -67,6 +69,11 @@ export class PostgresEventBus implements EventBus {
   #connecting: Promise<void> | null = null;
   /** Consecutive failed connection attempts; sets the next delay. */
   #failures = 0;
+  /**
+   * Events lately read for a hint, by id: the repeat that announces an event's account position
+   * (PostgreSQL numbers after the commit) then needs no second read. Oldest first, bounded.
+   */
+  readonly #recent = new Map<string, BusEvent>();
   /** NOTIFYs and hint reads in flight on the pool, awaited by `close()`. */
   readonly #inFlight = new Set<Promise<unknown>>();
 
@@ -249,13 +256,26 @@ export class PostgresEventBus implements EventBus {
         this.#local.publish({ accountId: hint.a, faxId: hint.f, accountSequence: null, envelope: hint.e });
       return;
     }
+    const known = hint.p && hint.i !== undefined ? this.#recent.get(hint.i) : undefined;
+    if (known) {
+      this.#recent.delete(hint.i!);
+      this.#local.publish({ ...known, accountSequence: hint.s, positionOnly: true });
+      return;
+    }
     let read = this.#database.db.selectFrom('fax_events').selectAll().where('account_id', '=', hint.a);
+    // A hint from a node of an older version carries the position only.
     read = hint.i !== undefined ? read.where('id', '=', hint.i) : read.where('account_seq', '=', hint.s);
     this.#track(
       read.executeTakeFirst().then((row) => {
         if (!row || this.#closed) return;
         const event = eventFromRow(row);
-        this.#local.publish(hint.p ? { ...event, positionOnly: true } : event);
+        if (hint.p) {
+          this.#local.publish({ ...event, positionOnly: true });
+          return;
+        }
+        this.#recent.set(event.envelope.id, event);
+        if (this.#recent.size > RECENT_EVENTS) this.#recent.delete(this.#recent.keys().next().value!);
+        this.#local.publish(event);
       }),
     );
   }
